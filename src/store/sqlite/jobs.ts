@@ -1,0 +1,94 @@
+import type { Job, JobStore } from '../store.js';
+import { type Db, now } from './database.js';
+
+interface JobRow {
+  pipeline_token: string;
+  publisher_token: string;
+  run_id: string;
+  tap: string;
+  pipeline: string;
+  staging_path: string;
+  filename: string;
+  status: Job['status'];
+  attempts: number;
+  record_count: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    pipelineToken: row.pipeline_token,
+    publisherToken: row.publisher_token,
+    runId: row.run_id,
+    tap: row.tap,
+    pipeline: row.pipeline,
+    stagingPath: row.staging_path,
+    filename: row.filename,
+    status: row.status,
+    attempts: row.attempts,
+    recordCount: row.record_count,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export function sqliteJobStore(db: Db): JobStore {
+  const select = db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE pipeline_token = ?');
+  const oldestQueued = db.prepare<[], JobRow>(
+    `SELECT * FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1`,
+  );
+  const markRunning = db.prepare(
+    `UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?
+     WHERE pipeline_token = ?`,
+  );
+
+  const claim = db.transaction((): Job | undefined => {
+    const row = oldestQueued.get();
+    if (!row) return undefined;
+    markRunning.run(now(), row.pipeline_token);
+    return toJob(select.get(row.pipeline_token)!);
+  });
+
+  return {
+    async insert(job) {
+      db.prepare(
+        `INSERT INTO jobs (pipeline_token, publisher_token, run_id, tap, pipeline, staging_path,
+          filename, status, record_count, created_at)
+         VALUES (@pipelineToken, @publisherToken, @runId, @tap, @pipeline, @stagingPath,
+          @filename, 'queued', @recordCount, @createdAt)`,
+      ).run(job);
+    },
+    async get(pipelineToken) {
+      const row = select.get(pipelineToken);
+      return row ? toJob(row) : undefined;
+    },
+    async forPublisher(publisherToken) {
+      return db
+        .prepare<[string], JobRow>('SELECT * FROM jobs WHERE publisher_token = ? ORDER BY seq')
+        .all(publisherToken)
+        .map(toJob);
+    },
+    async forPipeline(pipeline, page) {
+      return db
+        .prepare<[string, number, number], JobRow>(
+          'SELECT * FROM jobs WHERE pipeline = ? ORDER BY seq DESC LIMIT ? OFFSET ?',
+        )
+        .all(pipeline, page.limit, page.offset)
+        .map(toJob);
+    },
+    async claim() {
+      return claim.immediate();
+    },
+    async finish(pipelineToken, status, recordCount) {
+      db.prepare(
+        `UPDATE jobs SET status = ?, record_count = ?, finished_at = ? WHERE pipeline_token = ?`,
+      ).run(status, recordCount, now(), pipelineToken);
+    },
+    async requeueRunning() {
+      return db.prepare(`UPDATE jobs SET status = 'queued' WHERE status = 'running'`).run().changes;
+    },
+  };
+}

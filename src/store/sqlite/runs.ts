@@ -1,0 +1,141 @@
+import { parseRecordJson, stringifyRecords } from '../../records/record-json.js';
+import type { Run, RunStore } from '../store.js';
+import { type Db, fromJson, now, toJson } from './database.js';
+
+interface RunRow {
+  id: string;
+  tap: string;
+  tap_version: number;
+  mode: Run['mode'];
+  trigger: Run['trigger'];
+  params: string;
+  status: Run['status'];
+  record_count: number;
+  records_truncated: number;
+  data_type: Run['dataType'];
+  columns: string;
+  logs: string;
+  error: string | null;
+  explanation: string | null;
+  explanation_source: string | null;
+  target_pipeline: string | null;
+  persisted: number;
+  persisted_reason: Run['persistedReason'];
+  publisher_token: string | null;
+  pipeline_tokens: string;
+  new_state: string | null;
+  update_state: number;
+  state_committed: number;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    tap: row.tap,
+    tapVersion: row.tap_version,
+    mode: row.mode,
+    trigger: row.trigger,
+    params: fromJson(row.params),
+    status: row.status,
+    recordCount: row.record_count,
+    recordsTruncated: row.records_truncated === 1,
+    dataType: row.data_type,
+    columns: fromJson(row.columns),
+    logs: row.logs,
+    error: row.error,
+    explanation: row.explanation,
+    explanationSource: row.explanation_source,
+    targetPipeline: row.target_pipeline,
+    persisted: row.persisted === 1,
+    persistedReason: row.persisted_reason,
+    publisherToken: row.publisher_token,
+    pipelineTokens: fromJson(row.pipeline_tokens),
+    newState: row.new_state === null ? undefined : parseRecordJson(row.new_state),
+    updateState: row.update_state === 1,
+    stateCommitted: row.state_committed === 1,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    durationMs: row.duration_ms,
+  };
+}
+
+export function sqliteRunStore(db: Db): RunStore {
+  const select = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?');
+  const runningRunMode = db.prepare<[string], string>(
+    `SELECT id FROM runs WHERE tap = ? AND mode = 'run' AND status = 'running'`,
+  );
+  const insert = db.prepare(`INSERT INTO runs (id, tap, tap_version, mode, trigger, params,
+      status, target_pipeline, update_state, started_at)
+    VALUES (@id, @tap, @tapVersion, @mode, @trigger, @params, 'running', @targetPipeline,
+      @updateState, @startedAt)`);
+
+  const start = db.transaction((run: Parameters<RunStore['start']>[0]) => {
+    if (run.mode === 'run') {
+      const running = runningRunMode.pluck().get(run.tap);
+      if (running !== undefined) return { started: false as const, runningRunId: running };
+    }
+    insert.run({ ...run, params: toJson(run.params), updateState: run.updateState ? 1 : 0 });
+    return { started: true as const };
+  });
+
+  return {
+    async start(run) {
+      return start.immediate(run);
+    },
+    async finish(id, result) {
+      db.prepare(
+        `UPDATE runs SET status = @status, record_count = @recordCount,
+          records_truncated = @recordsTruncated, data_type = @dataType, columns = @columns,
+          logs = @logs, error = @error, explanation = @explanation,
+          explanation_source = @explanationSource, persisted = @persisted,
+          persisted_reason = @persistedReason, publisher_token = @publisherToken,
+          pipeline_tokens = @pipelineTokens, new_state = @newState, finished_at = @finishedAt,
+          duration_ms = @durationMs
+        WHERE id = @id`,
+      ).run({
+        ...result,
+        id,
+        recordsTruncated: result.recordsTruncated ? 1 : 0,
+        persisted: result.persisted ? 1 : 0,
+        columns: toJson(result.columns),
+        pipelineTokens: toJson(result.pipelineTokens),
+        newState: result.newState === undefined ? null : stringifyRecords(result.newState),
+      });
+    },
+    async get(id) {
+      const row = select.get(id);
+      return row ? toRun(row) : undefined;
+    },
+    async listForTap(tap, page) {
+      return db
+        .prepare<[string, number, number], RunRow>(
+          'SELECT * FROM runs WHERE tap = ? ORDER BY seq DESC LIMIT ? OFFSET ?',
+        )
+        .all(tap, page.limit, page.offset)
+        .map(toRun);
+    },
+    async last(tap, mode) {
+      const row = db
+        .prepare<[string, string], RunRow>(
+          `SELECT * FROM runs WHERE tap = ? AND mode = ? AND status != 'running'
+           ORDER BY seq DESC LIMIT 1`,
+        )
+        .get(tap, mode);
+      return row ? toRun(row) : undefined;
+    },
+    async abandonRunning(reason) {
+      return db
+        .prepare(
+          `UPDATE runs SET status = 'failure', error = ?, finished_at = ?,
+            persisted_reason = 'run_error' WHERE status = 'running'`,
+        )
+        .run(reason, now()).changes;
+    },
+    async markStateCommitted(id) {
+      db.prepare('UPDATE runs SET state_committed = 1 WHERE id = ?').run(id);
+    },
+  };
+}
