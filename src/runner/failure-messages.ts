@@ -1,0 +1,61 @@
+/**
+ * The messages for failures that tapline, not the script, detects. Each names the limit that
+ * was hit and the setting that raises it, so a user (or an agent) can act on it directly.
+ */
+
+import type { RunMode } from '../store/store.js';
+
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1 && value % 1024 === 0) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value} ${units[unit]} (${bytes} bytes)`;
+}
+
+export function timeoutMessage(seconds: number, mode: RunMode): string {
+  const setting = mode === 'test' ? 'runner.testTimeoutSeconds' : 'runner.runTimeoutSeconds';
+  return (
+    `the script ran longer than its ${seconds} s timeout and was stopped, with every process ` +
+    `it started; raise the limit with the tap's timeoutSeconds, or ${setting} in tapline.yaml`
+  );
+}
+
+export function memoryMessage(memoryBytes: number): string {
+  return (
+    `the script ran out of memory: it may use at most ${formatBytes(memoryBytes)} ` +
+    `(runner.memoryBytes in tapline.yaml). Yield records one at a time from a generator ` +
+    `instead of building a list of them, or raise runner.memoryBytes`
+  );
+}
+
+export function recordTooLargeMessage(
+  recordNumber: number,
+  bytes: number,
+  maxRecordBytes: number,
+  exact: boolean,
+): string {
+  const size = exact ? `${bytes} bytes` : `more than ${bytes} bytes`;
+  return (
+    `record ${recordNumber} is ${size} as JSON, over the largest single record allowed ` +
+    `(${formatBytes(maxRecordBytes)}); split it into smaller records, or raise ` +
+    `runner.maxRecordBytes in tapline.yaml`
+  );
+}
+
+export const abortedMessage = 'the run was stopped before it finished (tapline is shutting down)';
+
+export function crashedMessage(code: number | null, signal: string | null): string {
+  const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+  return `the script's Python process ${how} before it finished; the logs may say why`;
+}
+
+export function startFailedMessage(python: string, reason: string): string {
+  return (
+    `could not start Python '${python}': ${reason}; set runner.python in tapline.yaml ` +
+    `(or TAPLINE_PYTHON) to a Python 3 interpreter`
+  );
+}

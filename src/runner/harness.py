@@ -1,0 +1,445 @@
+"""Runs one tap script for tapline: calls its fetch() and streams the records out.
+
+Started by spawn.ts as `python -u -B harness.py <config json>` in a fresh working directory
+that holds the script as tap.py. Pipes:
+  fd 1 and 2  the script's prints (fd 2 is pointed at fd 1 so the two interleave in order)
+  fd 3        records, one JSON object per line (NDJSON)
+  fd 4        control: one JSON line at the end, {"type": "done", ...} or {"type": "error", ...}
+
+Values json cannot write become JSON by this rule, applied only when plain json.dumps fails:
+  datetime, date, time -> isoformat() text      Decimal -> str() (exact digits)
+  UUID -> str()                                 bytes, bytearray, memoryview -> base64 text
+  set, frozenset -> list (sorted when sortable) tuple -> list
+  NaN, Infinity, -Infinity -> null              other integral numbers (numpy.int64) -> int
+  other real numbers (numpy.float32) -> float   anything else -> str(value)
+  dict keys that are not str, int, float, bool or None -> the same rule, then str()
+Integers of any size are written exact.
+
+Kept to the standard library and few imports: every import here is latency on every test run.
+"""
+
+import json
+import os
+import sys
+
+SCRIPT_FILE = "tap.py"
+TRACEBACK_FRAMES = 5
+
+
+class TapError(Exception):
+    """An expected failure with a failure kind spawn.ts understands."""
+
+    def __init__(self, kind, message, **extra):
+        Exception.__init__(self, message)
+        self.kind = kind
+        self.extra = extra
+
+
+_encode_fast = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, separators=(",", ":")
+).encode
+_encode_ascii = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
+
+
+def to_json(value):
+    """JSON text of a value, by the rule in the module docstring."""
+    try:
+        return _encode_fast(value)
+    except (TypeError, ValueError):
+        return _encode_fast(plain(value))
+
+
+def to_json_bytes(value):
+    text = to_json(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates cannot be UTF-8; escaped as \\udXXX they are still valid JSON.
+        return _encode_ascii(plain(value)).encode("ascii")
+
+
+def plain(value):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if value - value == 0 else None
+    if isinstance(value, dict):
+        return {plain_key(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        items = [plain(v) for v in value]
+        try:
+            items.sort()
+        except TypeError:
+            pass
+        return items
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        import base64
+
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return bool(value)
+    # A value can only be an instance of a class whose module is already loaded, so looking
+    # the modules up (instead of importing them) keeps the common path free of imports.
+    datetime = sys.modules.get("datetime")
+    if datetime and isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    decimal = sys.modules.get("decimal")
+    if decimal and isinstance(value, decimal.Decimal):
+        return str(value)
+    uuid = sys.modules.get("uuid")
+    if uuid and isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    import numbers
+
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        return number if number - number == 0 else None
+    return str(value)
+
+
+def plain_key(key):
+    if key is None or isinstance(key, (str, int, float, bool)):
+        return key
+    converted = plain(key)
+    return converted if isinstance(converted, str) else to_json(converted)
+
+
+def column_name(key):
+    """The text json gives a dict key, so columns match the keys in the record lines."""
+    if isinstance(key, str):
+        return key
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    if isinstance(key, float):
+        text = to_json(key)
+        return text if text != "null" else float.__repr__(key)
+    return plain_key(key)
+
+
+class RecordWriter:
+    """Writes records to fd 3 and keeps the count, columns and data type."""
+
+    def __init__(self, config):
+        self.out = open(3, "wb", buffering=1 << 16)
+        self.max_bytes = config["maxRecordBytes"]
+        self.document = config["kind"] == "document"
+        self.count = 0
+        self.columns = {}
+        self.data_type = None
+        self.header = None
+
+    def item(self, item):
+        """Takes one item fetch() produced; returns False when it was a header row."""
+        if isinstance(item, dict):
+            if self.data_type == "csv":
+                raise self.mixed("a dict", "row lists")
+            self.data_type = "document" if self.document else "json"
+            if self.document:
+                check_document(item, self.count + 1)
+            self.write(item)
+            return True
+        if isinstance(item, (list, tuple)):
+            if self.data_type is not None and self.data_type != "csv":
+                raise self.mixed("a row list", "dicts")
+            if self.document:
+                raise TapError(
+                    "bad_output",
+                    "a document tap must produce dicts with uri, filename and content or text; "
+                    "fetch() produced a row list",
+                )
+            self.data_type = "csv"
+            if self.header is None:
+                self.header = [column_name(plain(name)) for name in item]
+                for name in self.header:
+                    self.columns[name] = None
+                return False
+            self.write(self.row(item))
+            return True
+        raise TapError(
+            "bad_output",
+            "fetch() produced a %s (record %d); records must be dicts, or lists of rows whose "
+            "first row is the header" % (type(item).__name__, self.count + 1),
+        )
+
+    def row(self, values):
+        header = self.header
+        if len(values) > len(header):
+            raise TapError(
+                "bad_output",
+                "row %d has %d values but the header row has %d columns"
+                % (self.count + 1, len(values), len(header)),
+            )
+        record = dict(zip(header, values))
+        for name in header[len(values) :]:
+            record[name] = None
+        return record
+
+    def mixed(self, got, before):
+        return TapError(
+            "bad_output",
+            "fetch() produced %s after %s (record %d); a tap returns either dicts or row lists"
+            % (got, before, self.count + 1),
+        )
+
+    def write(self, record):
+        line = to_json_bytes(record)
+        size = len(line)
+        if size > self.max_bytes:
+            raise TapError("record_too_large", "", record=self.count + 1, bytes=size)
+        columns = self.columns
+        if self.header is None:
+            for key in record:
+                if key not in columns:
+                    columns[column_name(key)] = None
+        self.out.write(line)
+        self.out.write(b"\n")
+        self.count += 1
+
+    def summary(self):
+        return {
+            "count": self.count,
+            "columns": list(self.columns),
+            "dataType": self.data_type,
+        }
+
+
+def check_document(item, number):
+    missing = [name for name in ("uri", "filename") if not isinstance(item.get(name), str)]
+    if "content" not in item and "text" not in item:
+        missing.append("content or text")
+    if missing:
+        raise TapError(
+            "bad_output",
+            "document %d has no %s; a document tap must produce dicts with uri and filename "
+            "(text), content (base64 of the file's bytes) or text, and optional metadata "
+            "(a map of strings)" % (number, " and no ".join(missing)),
+        )
+    metadata = item.get("metadata")
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+    ):
+        raise TapError(
+            "bad_output",
+            "document %d has metadata that is not a map of strings to strings" % number,
+        )
+
+
+def items_of(result):
+    """The items to read and the state a wrapper return carries."""
+    if result is None:
+        return (), None
+    if isinstance(result, str):
+        # Datris taps may return their records as JSON text.
+        try:
+            result = json.loads(result)
+        except ValueError:
+            raise TapError(
+                "bad_output",
+                "fetch() returned text that is not JSON; return dicts, row lists or a generator",
+            )
+    if isinstance(result, dict):
+        records = result.get("records")
+        if isinstance(records, list) and set(result) <= {"records", "state"}:
+            return records, result.get("state")
+        return (result,), None
+    if isinstance(result, (bytes, bytearray, int, float, bool)):
+        raise TapError(
+            "bad_output",
+            "fetch() returned a %s; return dicts, row lists or a generator of them"
+            % type(result).__name__,
+        )
+    try:
+        return iter(result), None
+    except TypeError:
+        raise TapError(
+            "bad_output",
+            "fetch() returned a %s; return dicts, row lists or a generator of them"
+            % type(result).__name__,
+        )
+
+
+def read_records(fetch, writer, limit):
+    """Reads fetch()'s items; with a limit, stops one item past it without finishing them."""
+    items, state = items_of(fetch())
+    truncated = False
+    iterator = iter(items)
+    try:
+        for item in iterator:
+            if limit and writer.count >= limit:
+                # Only a header row can come before the first record, so this is a record.
+                truncated = True
+                break
+            writer.item(item)
+    finally:
+        # Runs the generator's own cleanup (finally, with) without running it any further.
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+    return truncated, state
+
+
+def new_state(module, wrapper_state):
+    if isinstance(wrapper_state, dict):
+        return wrapper_state
+    for name in ("TAP_STATE", "DATRIS_STATE"):
+        value = module.get(name)
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def user_traceback(error):
+    """The exception's last frames that are the user's, not this file's."""
+    import traceback
+
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename != __file__
+    ][-TRACEBACK_FRAMES:]
+    text = "".join(traceback.format_exception_only(type(error), error)).rstrip()
+    if frames:
+        text += "\nTraceback (most recent call last):\n" + "".join(
+            traceback.format_list(frames)
+        ).rstrip("\n")
+    return text
+
+
+def syntax_error_text(error):
+    text = "%s: %s" % (type(error).__name__, error)
+    if error.text:
+        line = error.text.rstrip("\n")
+        stripped = line.lstrip()
+        text += "\n    " + stripped
+        if error.offset:
+            caret = max(error.offset - 1 - (len(line) - len(stripped)), 0)
+            text += "\n    " + " " * caret + "^"
+    return text
+
+
+def set_memory_limit(limit):
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def lift_memory_limit(config):
+    """Gives the harness room to report, whatever the script left allocated."""
+    resource = sys.modules.get("resource")
+    if config["memoryBytes"] and resource is not None:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+def run_script(config, writer):
+    with open(SCRIPT_FILE, "r", encoding="utf-8") as source_file:
+        source = source_file.read()
+    try:
+        code = compile(source, SCRIPT_FILE, "exec")
+    except SyntaxError as error:
+        raise TapError("syntax_error", syntax_error_text(error))
+    except ValueError as error:
+        raise TapError("syntax_error", "SyntaxError: %s (%s)" % (error, SCRIPT_FILE))
+
+    module = type(sys)("tap")
+    module.__file__ = SCRIPT_FILE
+    sys.modules["tap"] = module
+    sys.argv = [SCRIPT_FILE]
+    if config["memoryBytes"]:
+        set_memory_limit(config["memoryBytes"])
+    namespace = module.__dict__
+    exec(code, namespace)
+
+    fetch = namespace.get("fetch")
+    if not callable(fetch):
+        raise TapError(
+            "no_fetch",
+            "the script must define fetch(), a function with no arguments that returns "
+            "or yields records",
+        )
+    truncated, wrapper_state = read_records(fetch, writer, config["limit"])
+    writer.out.flush()
+    message = writer.summary()
+    message["type"] = "done"
+    message["truncated"] = truncated
+    state = new_state(namespace, wrapper_state)
+    if state is not None:
+        message["state"] = state
+    return message
+
+
+def run(config, control):
+    # Children the script starts must not hold the record or control pipe open after it exits.
+    os.set_inheritable(3, False)
+    os.set_inheritable(4, False)
+    os.dup2(1, 2)
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
+    sys.path[0] = os.getcwd()
+    writer = RecordWriter(config)
+    out_of_memory = False
+    try:
+        message = run_script(config, writer)
+    except TapError as error:
+        message = failure(writer, error.kind, str(error))
+        message.update(error.extra)
+    except MemoryError:
+        # The message is built after this block, once the traceback and the frames holding
+        # the script's memory are gone.
+        out_of_memory = True
+    except SyntaxError as error:
+        # Raised by exec() or compile() inside the script, so it is the script's exception.
+        message = failure(writer, "exception", user_traceback(error))
+    except BaseException as error:
+        if isinstance(error, SystemExit):
+            error = SystemExit("the script called exit(%r) before fetch() finished" % error.code)
+        message = failure(writer, "exception", user_traceback(error))
+    lift_memory_limit(config)
+    if out_of_memory:
+        message = failure(writer, "memory_limit", "MemoryError")
+
+    sys.stdout.flush()
+    control.write(to_json_bytes(message) + b"\n")
+    control.flush()
+    return 0 if message["type"] == "done" else 1
+
+
+def failure(writer, kind, error):
+    try:
+        writer.out.flush()
+    except (OSError, ValueError):
+        pass
+    message = writer.summary()
+    message.update({"type": "error", "kind": kind, "error": error})
+    return message
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    control = open(4, "wb")
+    status = run(config, control)
+    sys.stdout.flush()
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

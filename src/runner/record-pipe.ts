@@ -1,0 +1,123 @@
+/**
+ * The Node end of the harness's record pipe (NDJSON, one record per line). It counts the lines
+ * itself rather than trusting the script, stops at a record longer than the limit, and either
+ * keeps the parsed records (test mode) or streams the bytes to the staging file (run mode)
+ * without holding them, pausing the pipe while the file catches up.
+ */
+
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { parseRecordJson } from '../records/record-json.js';
+
+export interface RecordPipeOptions {
+  /** Keep and parse the records (test mode). */
+  keep: boolean;
+  maxRecordBytes: number;
+  stagingPath?: string;
+  /** Called once when a record line passes maxRecordBytes; the caller stops the script. */
+  onTooLarge: (recordNumber: number, bytesSoFar: number) => void;
+}
+
+export class RecordPipe {
+  readonly records: Record<string, unknown>[] = [];
+  count = 0;
+  stagedBytes = 0;
+  /** Why the stream is not valid NDJSON records, when it is not. */
+  badOutput: string | null = null;
+  tooLarge = false;
+
+  private lineBytes = 0;
+  private readonly parts: Buffer[] = [];
+  private readonly staging: WriteStream | undefined;
+  private stagingError: Error | undefined;
+
+  constructor(private readonly options: RecordPipeOptions) {
+    if (options.stagingPath !== undefined) {
+      this.staging = createWriteStream(options.stagingPath, { flush: true });
+    }
+  }
+
+  attach(stream: Readable): void {
+    this.staging?.on('error', (error) => {
+      // Keep reading so the script is not left blocked on a full pipe; finish() reports it.
+      this.stagingError ??= error;
+      stream.resume();
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (this.tooLarge) return;
+      this.scan(chunk);
+      if (this.staging === undefined || this.tooLarge || this.stagingError) return;
+      this.stagedBytes += chunk.length;
+      if (!this.staging.write(chunk)) {
+        stream.pause();
+        this.staging.once('drain', () => stream.resume());
+      }
+    });
+  }
+
+  /**
+   * Called once the pipe has ended: checks the last line was complete, then flushes the
+   * staging file and its directory to disk so staged records survive a crash. Rejects only
+   * when the staging file cannot be written, which is tapline's problem, not the script's.
+   */
+  async finish(): Promise<void> {
+    if (this.lineBytes > 0 && !this.tooLarge) {
+      this.badOutput ??= 'the record pipe ended in the middle of a record';
+    }
+    if (this.staging === undefined) return;
+    this.staging.end();
+    await finished(this.staging).catch(() => undefined);
+    if (this.stagingError !== undefined) throw this.stagingError;
+    await syncDirectory(path.dirname(this.options.stagingPath!));
+  }
+
+  private scan(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(0x0a, start);
+      const end = newline === -1 ? chunk.length : newline;
+      this.lineBytes += end - start;
+      if (this.lineBytes > this.options.maxRecordBytes) {
+        this.tooLarge = true;
+        this.options.onTooLarge(this.count + 1, this.lineBytes);
+        return;
+      }
+      if (this.options.keep && end > start) this.parts.push(chunk.subarray(start, end));
+      if (newline === -1) return;
+      this.endLine();
+      start = newline + 1;
+    }
+  }
+
+  private endLine(): void {
+    this.count += 1;
+    this.lineBytes = 0;
+    if (!this.options.keep) return;
+    const text = Buffer.concat(this.parts).toString('utf8');
+    this.parts.length = 0;
+    let record: unknown;
+    try {
+      record = parseRecordJson(text);
+    } catch {
+      record = undefined;
+    }
+    if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
+      this.records.push(record as Record<string, unknown>);
+    } else {
+      this.badOutput ??= `record ${this.count} on the record pipe is not a JSON object`;
+    }
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  // A new file's name lives in its directory; without this a crash can lose the file itself.
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * Runs one tap script: spawns Python with harness.py in a fresh working directory and its own
+ * process group, feeds it params, state and secrets through the environment, and reads three
+ * streams back (logs on stdout+stderr, records on fd 3, the final report on fd 4).
+ *
+ * Whatever the script does ends as a ScriptRunResult; runScript throws only when tapline itself
+ * cannot do its part (the staging file cannot be written, a caller passed an invalid param key).
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { ControlPipe, type HarnessReport } from './control-pipe.js';
+import {
+  abortedMessage,
+  crashedMessage,
+  memoryMessage,
+  recordTooLargeMessage,
+  startFailedMessage,
+  timeoutMessage,
+} from './failure-messages.js';
+import { LogCapture } from './log-capture.js';
+import { RecordPipe } from './record-pipe.js';
+import { scriptEnv } from './script-env.js';
+import type { ScriptFailureKind, ScriptRunRequest, ScriptRunResult } from './script-run.js';
+
+const harnessPath = fileURLToPath(new URL('./harness.py', import.meta.url));
+/** The name the script is saved and compiled under, so tracebacks say `tap.py, line 3`. */
+const scriptFile = 'tap.py';
+/** After the report, how long Python may take to exit (say, waiting on its threads). */
+const exitGraceMs = 2000;
+/**
+ * After Python exits, how long a pipe may stay silent before we stop waiting for it: a process
+ * that left the group (setsid) can hold it open forever.
+ */
+const pipeIdleMs = 500;
+/** Log pipes get no longer than this after exit, since such a process may keep printing. */
+const logPipeMaxMs = 2000;
+
+const failureKinds: ReadonlySet<string> = new Set<ScriptFailureKind>([
+  'exception',
+  'syntax_error',
+  'no_fetch',
+  'timeout',
+  'memory_limit',
+  'record_too_large',
+  'bad_output',
+  'crashed',
+  'aborted',
+]);
+
+interface Failure {
+  kind: ScriptFailureKind;
+  error: string;
+}
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null } | { startError: Error };
+
+export async function runScript(request: ScriptRunRequest): Promise<ScriptRunResult> {
+  const startedAt = performance.now();
+  if (request.signal?.aborted) {
+    return failed(request, startedAt, { kind: 'aborted', error: abortedMessage });
+  }
+
+  const workDir = await mkdtemp(path.join(tmpdir(), 'tapline-run-'));
+  try {
+    await writeFile(path.join(workDir, scriptFile), request.script);
+    return await execute(request, workDir, startedAt);
+  } finally {
+    // A process that escaped the group may still be writing here; retries cover that race.
+    await rm(workDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+  }
+}
+
+async function execute(
+  request: ScriptRunRequest,
+  workDir: string,
+  startedAt: number,
+): Promise<ScriptRunResult> {
+  const env = scriptEnv(request);
+  const harnessConfig = {
+    kind: request.kind,
+    limit: request.mode === 'test' ? request.testLimit : 0,
+    maxRecordBytes: request.maxRecordBytes,
+    memoryBytes: request.memoryBytes,
+  };
+  const child = spawn(request.python, ['-u', '-B', harnessPath, JSON.stringify(harnessConfig)], {
+    cwd: workDir,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  const exit = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (startError) => resolve({ startError }));
+  });
+  const [, stdout, stderr, recordStream, controlStream] = child.stdio as Readable[];
+
+  let stopped: Failure | undefined;
+  const killGroup = () => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  };
+  const stop = (failure: Failure) => {
+    stopped ??= failure;
+    killGroup();
+  };
+
+  const logs = new LogCapture(request.logBytes);
+  stdout!.on('data', (chunk: Buffer) => logs.write(chunk));
+  stderr!.on('data', (chunk: Buffer) => logs.write(chunk));
+
+  const records = new RecordPipe({
+    keep: request.mode === 'test',
+    maxRecordBytes: request.maxRecordBytes,
+    stagingPath: request.mode === 'run' ? request.stagingPath : undefined,
+    onTooLarge: (recordNumber, bytes) =>
+      stop({
+        kind: 'record_too_large',
+        error: recordTooLargeMessage(recordNumber, bytes, request.maxRecordBytes, false),
+      }),
+  });
+  records.attach(recordStream!);
+
+  let graceTimer: NodeJS.Timeout | undefined;
+  const control = ControlPipe.forRecordLimit(request.maxRecordBytes, () => {
+    graceTimer = setTimeout(killGroup, exitGraceMs);
+  });
+  control.attach(controlStream!);
+
+  const timeoutTimer = setTimeout(() => {
+    // Once the script has reported, its result stands; only a slow exit is left to end.
+    if (control.report !== undefined) killGroup();
+    else stop({ kind: 'timeout', error: timeoutMessage(request.timeoutSeconds, request.mode) });
+  }, request.timeoutSeconds * 1000);
+  const onAbort = () => stop({ kind: 'aborted', error: abortedMessage });
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const exited = await exit;
+  clearTimeout(timeoutTimer);
+  clearTimeout(graceTimer);
+  request.signal?.removeEventListener('abort', onAbort);
+  // Background children the script started must not outlive the run.
+  killGroup();
+
+  if ('startError' in exited) {
+    for (const stream of child.stdio) stream?.destroy();
+    return failed(request, startedAt, {
+      kind: 'crashed',
+      error: startFailedMessage(request.python, exited.startError.message),
+    });
+  }
+
+  await Promise.all([
+    drain(recordStream!, pipeIdleMs, Infinity),
+    drain(controlStream!, pipeIdleMs, Infinity),
+    drain(stdout!, pipeIdleMs, logPipeMaxMs),
+    drain(stderr!, pipeIdleMs, logPipeMaxMs),
+  ]);
+  await records.finish();
+
+  const logText = logs.text();
+  const report = control.report;
+  const failure =
+    stopped ?? judge(request, report, control, records, exited.code, exited.signal, logText);
+  return {
+    outcome: failure === undefined ? 'success' : 'failure',
+    failureKind: failure?.kind ?? null,
+    records: request.mode === 'test' ? records.records : [],
+    recordCount: records.count,
+    recordsTruncated: request.mode === 'test' && report?.type === 'done' && !!report.truncated,
+    dataType: report?.dataType ?? null,
+    columns: report?.columns ?? [],
+    logs: logText,
+    error: failure?.error ?? null,
+    newState: failure === undefined ? report?.state : undefined,
+    stagedBytes: records.stagedBytes,
+    durationMs: Math.round(performance.now() - startedAt),
+  };
+}
+
+/** The failure, if any, of a run that tapline did not stop itself. */
+function judge(
+  request: ScriptRunRequest,
+  report: HarnessReport | undefined,
+  control: ControlPipe,
+  records: RecordPipe,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  logText: string,
+): Failure | undefined {
+  if (control.badOutput !== null) return { kind: 'bad_output', error: control.badOutput };
+
+  if (report === undefined) {
+    // Python can die of the memory limit without raising MemoryError (a C extension aborts).
+    if (/MemoryError|Cannot allocate memory|std::bad_alloc|out of memory/.test(logText)) {
+      return { kind: 'memory_limit', error: memoryMessage(request.memoryBytes) };
+    }
+    return { kind: 'crashed', error: crashedMessage(code, signal) };
+  }
+
+  if (report.type === 'error') return reportedFailure(request, report);
+
+  if (records.badOutput !== null) return { kind: 'bad_output', error: records.badOutput };
+  if (report.count !== records.count) {
+    return {
+      kind: 'bad_output',
+      error:
+        `the harness wrote ${report.count} records but the record pipe carried ` +
+        `${records.count}; something else in the script wrote to the record pipe (fd 3)`,
+    };
+  }
+  return undefined;
+}
+
+function reportedFailure(request: ScriptRunRequest, report: HarnessReport): Failure {
+  const kind = (failureKinds.has(report.kind ?? '') ? report.kind : 'crashed') as ScriptFailureKind;
+  if (kind === 'memory_limit') return { kind, error: memoryMessage(request.memoryBytes) };
+  if (kind === 'record_too_large') {
+    const error = recordTooLargeMessage(
+      report.record ?? 0,
+      report.bytes ?? 0,
+      request.maxRecordBytes,
+      true,
+    );
+    return { kind, error };
+  }
+  return { kind, error: report.error ?? 'the script failed without a message' };
+}
+
+function failed(request: ScriptRunRequest, startedAt: number, failure: Failure): ScriptRunResult {
+  return {
+    outcome: 'failure',
+    failureKind: failure.kind,
+    records: [],
+    recordCount: 0,
+    recordsTruncated: false,
+    dataType: null,
+    columns: [],
+    logs: '',
+    error: failure.error,
+    newState: undefined,
+    stagedBytes: 0,
+    durationMs: Math.round(performance.now() - startedAt),
+  };
+}
+
+/**
+ * Resolves once the stream has ended, or has been silent for `idleMs` (not counting time it is
+ * paused for backpressure), or `maxMs` has passed; then destroys it.
+ */
+function drain(stream: Readable, idleMs: number, maxMs: number): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let idleTimer: NodeJS.Timeout;
+    const done = () => {
+      clearTimeout(idleTimer);
+      clearTimeout(maxTimer);
+      stream.off('data', onData);
+      stream.off('close', done);
+      stream.off('end', done);
+      stream.destroy();
+      resolve();
+    };
+    const onIdle = () => {
+      if (stream.isPaused()) idleTimer = setTimeout(onIdle, idleMs);
+      else done();
+    };
+    const onData = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(onIdle, idleMs);
+    };
+    idleTimer = setTimeout(onIdle, idleMs);
+    const maxTimer = Number.isFinite(maxMs) ? setTimeout(done, maxMs) : undefined;
+    stream.on('data', onData);
+    stream.once('end', done);
+    stream.once('close', done);
+  });
+}
