@@ -26,6 +26,10 @@ const runnerSchema = z
       .int()
       .positive()
       .default(2 * 1024 * 1024 * 1024),
+    /** Scripts that may run at once; more wait in line. */
+    maxConcurrentRuns: z.number().int().positive().default(4),
+    /** Runs that may wait for a slot; past it requests get 503 with Retry-After. */
+    maxQueuedRuns: z.number().int().min(0).default(100),
   })
   .strict();
 

@@ -121,6 +121,8 @@ export interface Job {
   status: JobStatus;
   attempts: number;
   recordCount: number;
+  /** Plain-language cause of a failed load, for the rollup's lastError. */
+  explanation: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -210,13 +212,22 @@ export interface PipelineStore {
 }
 
 export interface JobStore {
-  insert(job: Omit<Job, 'status' | 'attempts' | 'startedAt' | 'finishedAt'>): Promise<void>;
+  insert(
+    job: Omit<Job, 'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'explanation'>,
+  ): Promise<void>;
   get(pipelineToken: string): Promise<Job | undefined>;
   forPublisher(publisherToken: string): Promise<Job[]>;
   forPipeline(pipeline: string, page: { limit: number; offset: number }): Promise<Job[]>;
   /** Takes the oldest queued job and marks it running, or undefined when none waits. */
   claim(): Promise<Job | undefined>;
-  finish(pipelineToken: string, status: 'succeeded' | 'failed', recordCount: number): Promise<void>;
+  finish(
+    pipelineToken: string,
+    outcome: { status: 'succeeded' | 'failed'; recordCount: number; explanation: string | null },
+  ): Promise<void>;
+  /** Puts one running job back in the queue (its worker was stopped before it finished). */
+  requeue(pipelineToken: string): Promise<void>;
+  /** Whether any job waits or runs. */
+  claimable(): Promise<boolean>;
   /** Puts jobs left `running` by a dead process back in the queue; returns how many. */
   requeueRunning(): Promise<number>;
 }

@@ -12,6 +12,7 @@ interface JobRow {
   status: Job['status'];
   attempts: number;
   record_count: number;
+  explanation: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -29,6 +30,7 @@ function toJob(row: JobRow): Job {
     status: row.status,
     attempts: row.attempts,
     recordCount: row.record_count,
+    explanation: row.explanation,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
@@ -82,10 +84,20 @@ export function sqliteJobStore(db: Db): JobStore {
     async claim() {
       return claim.immediate();
     },
-    async finish(pipelineToken, status, recordCount) {
+    async finish(pipelineToken, outcome) {
       db.prepare(
-        `UPDATE jobs SET status = ?, record_count = ?, finished_at = ? WHERE pipeline_token = ?`,
-      ).run(status, recordCount, now(), pipelineToken);
+        `UPDATE jobs SET status = ?, record_count = ?, explanation = ?, finished_at = ?
+         WHERE pipeline_token = ?`,
+      ).run(outcome.status, outcome.recordCount, outcome.explanation, now(), pipelineToken);
+    },
+    async requeue(pipelineToken) {
+      db.prepare(`UPDATE jobs SET status = 'queued' WHERE pipeline_token = ?`).run(pipelineToken);
+    },
+    async claimable() {
+      const row = db
+        .prepare(`SELECT 1 FROM jobs WHERE status IN ('queued', 'running') LIMIT 1`)
+        .get();
+      return row !== undefined;
     },
     async requeueRunning() {
       return db.prepare(`UPDATE jobs SET status = 'queued' WHERE status = 'running'`).run().changes;

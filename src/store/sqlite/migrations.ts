@@ -86,6 +86,7 @@ export const migrations: { version: number; name: string; sql: string }[] = [
         status TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         record_count INTEGER NOT NULL DEFAULT 0,
+        explanation TEXT,
         created_at TEXT NOT NULL,
         started_at TEXT,
         finished_at TEXT

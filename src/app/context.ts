@@ -1,0 +1,87 @@
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { EmbeddedQueue } from '../jobs/embedded-queue.js';
+import type { JobQueue } from '../jobs/queue.js';
+import { PipelineService } from '../pipelines/pipeline-service.js';
+import { RunHistory } from '../runs/run-history.js';
+import { RunService } from '../runs/run-service.js';
+import { RunSlots } from '../runs/run-slots.js';
+import { StateCommitter } from '../runs/state-committer.js';
+import { SecretBox } from '../secrets/secret-box.js';
+import { SecretService } from '../secrets/secret-service.js';
+import { StatusService } from '../status/status-service.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { MetadataStore } from '../store/store.js';
+import { TapService } from '../taps/tap-service.js';
+
+export interface AppContext {
+  version: string;
+  config: Config;
+  logger: Logger;
+  store: MetadataStore;
+  taps: TapService;
+  runs: RunService;
+  history: RunHistory;
+  pipelines: PipelineService;
+  status: StatusService;
+  secrets: SecretService;
+  queue: JobQueue;
+  slots: RunSlots;
+  close(graceMs?: number): Promise<void>;
+}
+
+const packageJson = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/**
+ * Wires the services together: the one place that knows which store and queue implementations
+ * are in use. The HTTP server, the CLI's embedded commands and tests all start here.
+ */
+export async function createContext(config: Config, logger: Logger): Promise<AppContext> {
+  if (config.databaseUrl) {
+    // Server mode (Postgres metadata store and queue) is designed (DESIGN section 8) but not
+    // built yet; refusing is better than silently running embedded against the wrong data.
+    throw new Error(
+      'TAPLINE_DATABASE_URL is set, but server mode on Postgres is not available yet',
+    );
+  }
+  const store = openSqliteStore(config.dataDir);
+  const abandoned = await store.runs.abandonRunning('the server stopped while this run was going');
+  if (abandoned > 0)
+    logger.warn({ runs: abandoned }, 'marked runs left running by a stopped server as failed');
+
+  const extraMasked = config.apiKey ? [config.apiKey] : [];
+  const secrets = new SecretService(
+    store,
+    SecretBox.open(config.dataDir, process.env.TAPLINE_SECRET_KEY),
+    extraMasked,
+  );
+  const taps = new TapService(store);
+  const status = new StatusService(store, config.jobs.timeoutSeconds * 1000);
+  const state = new StateCommitter(store);
+  const queue = new EmbeddedQueue({ config, store, status, state, secrets, logger });
+  const slots = new RunSlots(config.runner.maxConcurrentRuns, config.runner.maxQueuedRuns);
+  const runs = new RunService({ config, store, taps, secrets, queue, state, logger, slots });
+  const pipelines = new PipelineService(store);
+  const history = new RunHistory(store, taps, status);
+  await queue.start();
+
+  return {
+    version: packageJson.version,
+    config,
+    logger,
+    store,
+    taps,
+    runs,
+    history,
+    pipelines,
+    status,
+    secrets,
+    queue,
+    slots,
+    async close(graceMs = 10_000) {
+      await queue.stop(graceMs);
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import { rm } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { explainJobError } from '../explain/explain.js';
+import type { Config } from '../config/config.js';
+import { pipelineSchema } from '../pipelines/pipeline-schema.js';
+import type { StateCommitter } from '../runs/state-committer.js';
+import type { SecretService } from '../secrets/secret-service.js';
+import type { StatusService } from '../status/status-service.js';
+import type { Job, MetadataStore } from '../store/store.js';
+import { loadJob } from './load-job.js';
+import type { JobQueue, NewJob } from './queue.js';
+
+const idlePollMs = 1000;
+
+/**
+ * The embedded queue: jobs are rows of the metadata store, worked by a pool of async loops in
+ * this process. A job left `running` by a process that died is queued again at start; the
+ * destinations' load markers make the second attempt load nothing twice.
+ */
+export class EmbeddedQueue implements JobQueue {
+  private stopping = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private wakers: (() => void)[] = [];
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly deps: {
+      config: Config;
+      store: MetadataStore;
+      status: StatusService;
+      state: StateCommitter;
+      secrets: SecretService;
+      logger: Logger;
+    },
+  ) {}
+
+  async submit(jobs: NewJob[]): Promise<void> {
+    const createdAt = new Date().toISOString();
+    for (const job of jobs) await this.deps.store.jobs.insert({ ...job, createdAt });
+    this.wake();
+  }
+
+  async start(): Promise<void> {
+    const requeued = await this.deps.store.jobs.requeueRunning();
+    if (requeued > 0)
+      this.deps.logger.warn({ jobs: requeued }, 'requeued jobs left running by a stopped process');
+    for (let i = 0; i < this.deps.config.jobs.workers; i++) this.loops.push(this.loop());
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    const timer = setTimeout(() => this.abort.abort(), graceMs);
+    await Promise.all(this.loops);
+    clearTimeout(timer);
+  }
+
+  async idle(): Promise<void> {
+    for (;;) {
+      const queued = await this.deps.store.jobs.claimable();
+      if (!queued && this.inFlight.size === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private wake(): void {
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const wake of wakers) wake();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      const job = await this.deps.store.jobs.claim();
+      if (!job) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, idlePollMs);
+          this.wakers.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        continue;
+      }
+      const work = this.work(job);
+      this.inFlight.add(work);
+      await work;
+      this.inFlight.delete(work);
+    }
+  }
+
+  private async work(job: Job): Promise<void> {
+    const { store, status, logger } = this.deps;
+    const log = logger.child({
+      pipelineToken: job.pipelineToken,
+      pipeline: job.pipeline,
+      tap: job.tap,
+    });
+    const emit = (event: {
+      processName: string;
+      state: 'begin' | 'processing' | 'end';
+      code: 'info' | 'warning' | 'error';
+      description: string;
+    }) =>
+      status
+        .emit({
+          ...event,
+          pipeline: job.pipeline,
+          publisherToken: job.publisherToken,
+          pipelineToken: job.pipelineToken,
+          filename: job.filename,
+        })
+        .then(() => undefined);
+
+    await emit({
+      processName: 'JobRunner',
+      state: 'begin',
+      code: 'info',
+      description: `job started (attempt ${job.attempts})`,
+    });
+    let outcome: {
+      status: 'succeeded' | 'failed';
+      loadedCount: number;
+      error?: { processName: string; description: string };
+    };
+    try {
+      const stored = await store.pipelines.get(job.pipeline);
+      if (!stored) {
+        const description = `pipeline '${job.pipeline}' no longer exists`;
+        await emit({ processName: 'JobRunner', state: 'processing', code: 'error', description });
+        outcome = {
+          status: 'failed',
+          loadedCount: 0,
+          error: { processName: 'JobRunner', description },
+        };
+      } else {
+        const pipeline = pipelineSchema.parse(stored.definition);
+        outcome = await loadJob({
+          job,
+          pipeline,
+          dataDir: this.deps.config.dataDir,
+          emit,
+          signal: this.abort.signal,
+        });
+      }
+    } catch (error) {
+      log.error({ err: error }, 'job failed inside tapline');
+      const description = 'tapline failed while loading this job; the server log has details';
+      await emit({ processName: 'JobRunner', state: 'processing', code: 'error', description });
+      outcome = {
+        status: 'failed',
+        loadedCount: 0,
+        error: { processName: 'JobRunner', description },
+      };
+    }
+
+    if (this.abort.signal.aborted && outcome.status === 'failed') {
+      // Stopped by shutdown: leave the job queued for the next start rather than failed.
+      await store.jobs.requeue(job.pipelineToken);
+      return;
+    }
+
+    const explanation = outcome.error ? await this.explain(job, outcome.error) : null;
+    await store.jobs.finish(job.pipelineToken, {
+      status: outcome.status,
+      recordCount: outcome.status === 'succeeded' ? outcome.loadedCount : job.recordCount,
+      explanation,
+    });
+    if (outcome.status === 'succeeded') {
+      await rm(job.stagingPath, { force: true });
+      await this.deps.state.commitIfLoaded(job.runId);
+    }
+    // The end event comes last, so a caller who sees allDone also sees the committed state.
+    await emit({
+      processName: 'JobRunner',
+      state: 'end',
+      code: outcome.status === 'succeeded' ? 'info' : 'error',
+      description:
+        outcome.status === 'succeeded'
+          ? `job finished: ${outcome.loadedCount} records loaded`
+          : `job failed in ${outcome.error?.processName ?? 'JobRunner'}`,
+    });
+    log.info({ status: outcome.status, loaded: outcome.loadedCount }, 'job finished');
+  }
+
+  private async explain(job: Job, error: { processName: string; description: string }) {
+    const masker = await this.deps.secrets.masker();
+    const explanation = await explainJobError(
+      { pipeline: job.pipeline, processName: error.processName, description: error.description },
+      {
+        ai: this.deps.config.ai,
+        mask: (text: string) => masker.mask(text),
+        logger: this.deps.logger,
+      },
+    );
+    return explanation?.text ?? null;
+  }
+}

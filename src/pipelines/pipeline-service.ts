@@ -1,0 +1,59 @@
+import { TaplineError } from '../errors/catalogue.js';
+import type { MetadataStore, StoredPipeline } from '../store/store.js';
+import { type Pipeline, parsePipeline } from './pipeline-schema.js';
+
+export type PipelineView = Pipeline & { createdAt: string; updatedAt: string };
+
+function toView(stored: StoredPipeline): PipelineView {
+  return {
+    ...parsePipeline(stored.definition),
+    createdAt: stored.createdAt,
+    updatedAt: stored.updatedAt,
+  };
+}
+
+/** The pipeline registry. Definitions are validated by pipeline-schema before they are saved. */
+export class PipelineService {
+  constructor(private readonly store: MetadataStore) {}
+
+  async list(): Promise<PipelineView[]> {
+    return (await this.store.pipelines.list()).map(toView);
+  }
+
+  async get(name: string): Promise<PipelineView> {
+    const stored = await this.store.pipelines.get(name);
+    if (!stored) throw new TaplineError('pipeline_not_found', `pipeline '${name}' does not exist`);
+    return toView(stored);
+  }
+
+  async create(pipeline: Pipeline): Promise<PipelineView> {
+    const stored = await this.store.pipelines.create(pipeline.name, pipeline);
+    if (!stored) {
+      throw new TaplineError(
+        'pipeline_exists',
+        `pipeline '${pipeline.name}' already exists; use PUT /api/v1/pipelines/${pipeline.name} to replace it`,
+      );
+    }
+    return toView(stored);
+  }
+
+  async put(pipeline: Pipeline): Promise<{ pipeline: PipelineView; created: boolean }> {
+    const { pipeline: stored, created } = await this.store.pipelines.put(pipeline.name, pipeline);
+    return { pipeline: toView(stored), created };
+  }
+
+  /** Refused while taps target the pipeline, unless forced (those taps then fail to run). */
+  async delete(name: string, force: boolean): Promise<void> {
+    await this.get(name);
+    const taps = await this.store.taps.targeting(name);
+    if (taps.length > 0 && !force) {
+      throw new TaplineError(
+        'pipeline_in_use',
+        `pipeline '${name}' is the target of ${taps.map((t) => `'${t}'`).join(', ')}; ` +
+          'change those taps first or delete with ?force=true',
+        { taps },
+      );
+    }
+    await this.store.pipelines.delete(name);
+  }
+}

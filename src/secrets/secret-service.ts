@@ -1,0 +1,54 @@
+import { TaplineError } from '../errors/catalogue.js';
+import type { MetadataStore } from '../store/store.js';
+import { Masker } from './masker.js';
+import type { SecretBox } from './secret-box.js';
+
+/** Named sets of credentials; values go in and reach scripts, and are never read back out. */
+export class SecretService {
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly box: SecretBox,
+    private readonly extraMaskedValues: string[] = [],
+  ) {}
+
+  async list() {
+    const secrets = await this.store.secrets.list();
+    return secrets.map(({ name, fields, createdAt, updatedAt }) => ({
+      name,
+      fields,
+      createdAt,
+      updatedAt,
+    }));
+  }
+
+  async put(name: string, values: Record<string, string>) {
+    const stored = await this.store.secrets.put(name, Object.keys(values), this.box.seal(values));
+    return {
+      name: stored.name,
+      fields: stored.fields,
+      createdAt: stored.createdAt,
+      updatedAt: stored.updatedAt,
+    };
+  }
+
+  async delete(name: string): Promise<void> {
+    if (!(await this.store.secrets.delete(name))) {
+      throw new TaplineError('secret_not_found', `secret '${name}' does not exist`);
+    }
+  }
+
+  /** The fields of a secret, or undefined when it does not exist. */
+  async values(name: string): Promise<Record<string, string> | undefined> {
+    const stored = await this.store.secrets.get(name);
+    return stored ? this.box.unseal(stored.sealed) : undefined;
+  }
+
+  /** A masker for every stored secret value and the configured API key. */
+  async masker(): Promise<Masker> {
+    const values = [...this.extraMaskedValues];
+    for (const stored of await this.store.secrets.list()) {
+      values.push(...Object.values(this.box.unseal(stored.sealed)));
+    }
+    return new Masker(values);
+  }
+}

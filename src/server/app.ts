@@ -1,0 +1,68 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import type { AppContext } from '../app/context.js';
+import { stringifyRecords } from '../records/record-json.js';
+import { handleError, handleNotFound } from './error-handler.js';
+import { healthRoutes } from './routes/health.js';
+import { pipelineRoutes } from './routes/pipelines.js';
+import { runRoutes } from './routes/runs.js';
+import { statusRoutes } from './routes/status.js';
+import { tapRoutes } from './routes/taps.js';
+import { tapRunRoutes } from './routes/tap-run.js';
+
+export const bodyLimitBytes = 1024 * 1024;
+
+/**
+ * The HTTP face: routes translate requests into service calls and nothing more. Response
+ * schemas document the API; the serializer writes records' large integers as exact digits,
+ * which the schema-driven serializers cannot.
+ */
+export async function buildApp(context: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: context.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: bodyLimitBytes,
+    // Tap names carry dots; a route must not treat ".json" as a format suffix or similar.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(() => (data) => stringifyRecords(data));
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  app.addHook('onResponse', async (request, reply) => {
+    const fields = { method: request.method, url: request.url, status: reply.statusCode };
+    if (reply.statusCode >= 500) request.log.warn(fields, 'request failed');
+    else request.log.debug({ ...fields, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'tapline',
+        version: context.version,
+        description: 'Run Python taps, test them, and load their records through pipelines.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes);
+  await app.register(
+    async (api) => {
+      await api.register(tapRoutes, { context });
+      await api.register(tapRunRoutes, { context });
+      await api.register(runRoutes, { context });
+      await api.register(pipelineRoutes, { context });
+      await api.register(statusRoutes, { context });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

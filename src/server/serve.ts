@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { type ConfigInput, loadConfig } from '../config/config.js';
+import { createContext } from '../app/context.js';
+import { createLogger } from '../log/logger.js';
+import { buildApp } from './app.js';
+
+export interface ServeOptions {
+  overrides?: ConfigInput;
+  /** How long running scripts and loads may take to finish after SIGTERM. */
+  graceMs?: number;
+  allowNoAuth?: boolean;
+}
+
+/**
+ * Starts the server and wires SIGTERM/SIGINT to a graceful stop: no new requests, running
+ * scripts finish within the grace period, unfinished jobs stay queued for the next start.
+ */
+export async function serve(options: ServeOptions = {}): Promise<FastifyInstance> {
+  const config = loadConfig({ overrides: options.overrides ?? {} });
+  const logger = createLogger({ level: config.logLevel });
+  const context = await createContext(config, logger);
+  const app = await buildApp(context);
+  const graceMs = options.graceMs ?? 30_000;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs }, 'stopping');
+    await app.close();
+    await context.close(graceMs);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ host: config.host, port, dataDir: config.dataDir }, 'tapline listening');
+  return app;
+}

@@ -1,0 +1,137 @@
+import { Cron } from 'croner';
+import { TaplineError } from '../errors/catalogue.js';
+import type { MetadataStore, Run, Tap, TapSpec } from '../store/store.js';
+import type { RunSummary, TapBody, TapView } from './tap-schema.js';
+
+function summary(run: Run | undefined): RunSummary | null {
+  if (!run) return null;
+  return {
+    runId: run.id,
+    status: run.status,
+    recordCount: run.recordCount,
+    startedAt: run.startedAt,
+    durationMs: run.durationMs,
+    error: run.error,
+  };
+}
+
+function nextRunAt(tap: Tap): string | null {
+  if (!tap.schedule || !tap.enabled) return null;
+  const next = new Cron(tap.schedule.cron, { paused: true, timezone: tap.schedule.timezone });
+  return next.nextRun()?.toISOString() ?? null;
+}
+
+function toSpec(body: TapBody): TapSpec {
+  return {
+    name: body.name,
+    description: body.description,
+    kind: body.kind,
+    script: body.script,
+    targetPipeline: body.targetPipeline,
+    schedule: body.schedule,
+    enabled: body.enabled,
+    secret: body.secret,
+    timeoutSeconds: body.timeoutSeconds,
+  };
+}
+
+/** The tap registry: saved scripts and their settings, each script change a new version. */
+export class TapService {
+  constructor(private readonly store: MetadataStore) {}
+
+  async list(): Promise<TapView[]> {
+    const taps = await this.store.taps.list();
+    return Promise.all(taps.map((tap) => this.view(tap)));
+  }
+
+  async get(name: string): Promise<TapView> {
+    return this.view(await this.require(name));
+  }
+
+  async require(name: string): Promise<Tap> {
+    const tap = await this.store.taps.get(name);
+    if (!tap) {
+      throw new TaplineError('tap_not_found', `tap '${name}' does not exist`, {
+        similar: await this.similarNames(name),
+      });
+    }
+    return tap;
+  }
+
+  async create(body: TapBody): Promise<TapView> {
+    await this.checkReferences(body);
+    const tap = await this.store.taps.create(toSpec(body));
+    if (!tap) {
+      throw new TaplineError(
+        'tap_exists',
+        `tap '${body.name}' already exists; use PUT /api/v1/taps/${body.name} to replace it`,
+      );
+    }
+    return this.view(tap);
+  }
+
+  async put(body: TapBody): Promise<{ tap: TapView; created: boolean }> {
+    await this.checkReferences(body);
+    const { tap, created } = await this.store.taps.put(toSpec(body));
+    return { tap: await this.view(tap), created };
+  }
+
+  async delete(name: string): Promise<void> {
+    if (!(await this.store.taps.delete(name))) await this.require(name);
+  }
+
+  async versions(name: string) {
+    await this.require(name);
+    return this.store.taps.versions(name);
+  }
+
+  private async checkReferences(body: TapBody): Promise<void> {
+    const target = body.targetPipeline;
+    if (target !== null && !(await this.store.pipelines.get(target))) {
+      throw new TaplineError(
+        'unknown_pipeline',
+        `targetPipeline '${target}' does not exist; create it first with POST /api/v1/pipelines`,
+      );
+    }
+  }
+
+  /** Names close to a mistyped one, for "did you mean" in errors. */
+  private async similarNames(name: string): Promise<string[]> {
+    const wanted = name.toLowerCase();
+    const taps = await this.store.taps.list();
+    return taps
+      .map((t) => t.name)
+      .filter((candidate) => {
+        const lower = candidate.toLowerCase();
+        return lower.includes(wanted) || wanted.includes(lower) || distance(lower, wanted) <= 2;
+      })
+      .slice(0, 5);
+  }
+
+  private async view(tap: Tap): Promise<TapView> {
+    const [lastTest, lastRun] = await Promise.all([
+      this.store.runs.last(tap.name, 'test'),
+      this.store.runs.last(tap.name, 'run'),
+    ]);
+    return {
+      ...tap,
+      lastTest: summary(lastTest),
+      lastRun: summary(lastRun),
+      nextRunAt: nextRunAt(tap),
+    };
+  }
+}
+
+/** Levenshtein distance; names are short, so the quadratic table is fine. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
