@@ -235,9 +235,9 @@ export const runRules: CauseRule[] = [
   },
   {
     cause: 'tls',
-    match: regex(/(SSLError|ssl\.SSL\w*Error|\[SSL[^\]]*\][^\n')]*|WRONG_VERSION_NUMBER)/),
-    say: ([detail], scene) =>
-      `The TLS handshake with ${hostIn(scene)} failed (${quote(detail ?? '', 100)}). ` +
+    match: regex(/\[SSL: (\w+)\] ?([^(\n'>]*)|(SSLError|ssl\.SSL\w*Error)/),
+    say: ([, code, detail, type], scene) =>
+      `The TLS handshake with ${hostIn(scene)} failed (${detail?.trim() || code || type}). ` +
       `Check the URL's scheme and port: "wrong version number" means the port speaks plain ` +
       `HTTP, so use http:// or the HTTPS port; otherwise the server's TLS setup or a proxy ` +
       `is at fault.`,

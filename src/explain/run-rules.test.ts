@@ -1,0 +1,371 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  memoryMessage,
+  recordTooLargeMessage,
+  timeoutMessage,
+} from '../runner/failure-messages.js';
+import { explainRun, needsExplanation, type RunFacts } from './explain.js';
+import { runTapWithPython } from './fixtures/python-run.js';
+import { startSource, type Source } from './fixtures/source-server.js';
+import { explainRunByRules } from './run-rules.js';
+
+const noModel = { budgetMs: 15_000 };
+const keepAll = (text: string) => text;
+
+let source: Source;
+beforeAll(async () => {
+  source = await startSource();
+});
+afterAll(async () => {
+  await source.close();
+});
+
+// Scripts read the fake source's address from a param, as a tap reads a base URL.
+const head = 'import json, os, urllib.request\nBASE = os.environ["TAP_PARAM_base_url"]\n';
+const withRequests = 'import os, requests\nBASE = os.environ["TAP_PARAM_base_url"]\n';
+
+interface Case {
+  name: string;
+  script: () => string;
+  params?: () => Record<string, string>;
+  secret?: string;
+  cause: string;
+  /** What the explanation must name. */
+  names: (source: Source) => string[];
+}
+
+const cases: Case[] = [
+  {
+    name: 'a module that is not installed',
+    script: () =>
+      'import pandas\n\ndef fetch():\n    return pandas.read_csv("x.csv").to_dict("records")\n',
+    cause: 'missing_module',
+    names: () => ["'pandas'", 'TAPLINE_PYTHON', 'pip install pandas', 'standard library'],
+  },
+  {
+    name: 'a submodule import whose pip name differs',
+    script: () => 'from bs4 import BeautifulSoup\n\ndef fetch():\n    return []\n',
+    cause: 'missing_module',
+    names: () => ["'bs4'", 'pip install beautifulsoup4'],
+  },
+  {
+    name: 'a syntax error',
+    script: () => 'import json\n\ndef fetch(:\n    return []\n',
+    cause: 'syntax_error',
+    names: () => ['line 3', 'SyntaxError'],
+  },
+  {
+    name: 'HTTP 401 through requests, with a secret',
+    script: () =>
+      withRequests +
+      'def fetch():\n    r = requests.get(BASE + "/status/401", headers={"Authorization": os.environ["SHOP_TOKEN"]})\n' +
+      '    r.raise_for_status()\n    return r.json()["items"]\n',
+    params: () => ({ base_url: source.url }),
+    secret: 'shop_api',
+    cause: 'http_401',
+    names: (s) => ['401', `${s.url}/status/401`, "secret 'shop_api'"],
+  },
+  {
+    name: 'HTTP 403 through urllib',
+    script: () =>
+      head + 'def fetch():\n    return json.load(urllib.request.urlopen(BASE + "/status/403"))\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'http_403',
+    names: () => ['403', 'no secret'],
+  },
+  {
+    name: 'HTTP 404 through requests names the URL',
+    script: () =>
+      withRequests +
+      'def fetch():\n    r = requests.get(BASE + "/status/404")\n    r.raise_for_status()\n    return r.json()\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'http_404',
+    names: (s) => ['404', `${s.url}/status/404`],
+  },
+  {
+    name: 'HTTP 429 through urllib',
+    script: () =>
+      head + 'def fetch():\n    return json.load(urllib.request.urlopen(BASE + "/status/429"))\n',
+    params: () => ({ base_url: source.url, since: '2026-05-01', until: '2026-05-02' }),
+    cause: 'http_429',
+    names: () => ['429', 'backoff', 'since, until'],
+  },
+  {
+    name: 'HTTP 500 through urllib',
+    script: () =>
+      head + 'def fetch():\n    return json.load(urllib.request.urlopen(BASE + "/status/500"))\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'http_5xx',
+    names: () => ['HTTP 500', 'Retry later'],
+  },
+  {
+    name: 'HTTP 503 through requests',
+    script: () =>
+      withRequests +
+      'def fetch():\n    r = requests.get(BASE + "/status/503")\n    r.raise_for_status()\n    return r.json()\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'http_5xx',
+    names: () => ['HTTP 503', 'Service Unavailable'],
+  },
+  {
+    name: 'an HTML page where JSON was expected (requests)',
+    script: () =>
+      withRequests + 'def fetch():\n    return requests.get(BASE + "/html").json()["items"]\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'json_decode',
+    names: () => ['did not send JSON', 'Expecting value'],
+  },
+  {
+    name: 'an HTML page where JSON was expected (urllib + json)',
+    script: () =>
+      head + 'def fetch():\n    return json.loads(urllib.request.urlopen(BASE + "/html").read())\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'json_decode',
+    names: () => ['did not send JSON'],
+  },
+  {
+    name: 'a host that does not resolve',
+    script: () =>
+      'import urllib.request\n\ndef fetch():\n    return urllib.request.urlopen("http://shop-api.invalid/v1/orders").read()\n',
+    cause: 'dns',
+    names: () => ['shop-api.invalid', 'DNS'],
+  },
+  {
+    name: 'a refused connection (requests)',
+    script: () => withRequests + 'def fetch():\n    return requests.get(BASE + "/orders").json()\n',
+    params: () => ({ base_url: `http://127.0.0.1:${source.closedPort}` }),
+    cause: 'connection_refused',
+    names: (s) => [`127.0.0.1:${s.closedPort}`, 'connection refused'],
+  },
+  {
+    name: 'a refused connection (urllib names no host; the params do)',
+    script: () =>
+      head + 'def fetch():\n    return json.load(urllib.request.urlopen(BASE + "/orders"))\n',
+    params: () => ({ base_url: `http://127.0.0.1:${source.closedPort}` }),
+    cause: 'connection_refused',
+    names: (s) => [`127.0.0.1:${s.closedPort}`],
+  },
+  {
+    name: 'a self-signed certificate',
+    script: () =>
+      head +
+      'def fetch():\n    return json.load(urllib.request.urlopen(BASE + "/items"))["items"]\n',
+    params: () => ({ base_url: source.tlsUrl }),
+    cause: 'tls_certificate',
+    names: (s) => ['TLS certificate', new URL(s.tlsUrl).host, 'self-signed', 'SSL_CERT_FILE'],
+  },
+  {
+    name: 'HTTPS spoken to a plain HTTP port',
+    script: () =>
+      head +
+      'def fetch():\n    return json.load(urllib.request.urlopen(BASE + "/items"))["items"]\n',
+    params: () => ({ base_url: source.url.replace('http:', 'https:') }),
+    cause: 'tls',
+    names: (s) => ['TLS handshake', new URL(s.url).host],
+  },
+  {
+    name: 'a request timeout of the script',
+    script: () =>
+      withRequests + 'def fetch():\n    return requests.get(BASE + "/hang", timeout=0.5).json()\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'request_timeout',
+    names: (s) => ['ReadTimeout', new URL(s.url).host],
+  },
+  {
+    name: 'a KeyError while reading the response',
+    script: () =>
+      head +
+      'def fetch():\n    body = json.load(urllib.request.urlopen(BASE + "/shape"))\n    return body["items"]\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'key_error',
+    names: () => ["'items'", 'line 5', '.get('],
+  },
+  {
+    name: 'a None where the script expected an object',
+    script: () =>
+      head +
+      'def fetch():\n    body = json.load(urllib.request.urlopen(BASE + "/nulls"))\n' +
+      '    return [row for row in body["results"]["rows"]]\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'none_value',
+    names: () => ["'rows'", 'None', 'line 5'],
+  },
+  {
+    name: 'a list where the script expected an object',
+    script: () =>
+      head +
+      'def fetch():\n    return json.load(urllib.request.urlopen(BASE + "/list"))["items"]\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'list_not_object',
+    names: () => ['JSON array', 'line 4'],
+  },
+  {
+    name: 'a missing input file',
+    script: () =>
+      'import csv\n\ndef fetch():\n    return list(csv.DictReader(open("exports/orders.csv")))\n',
+    cause: 'file_not_found',
+    names: () => ['exports/orders.csv', 'absolute path'],
+  },
+  {
+    name: 'a script without fetch',
+    script: () => 'def fetch_orders():\n    return [{"id": 1}]\n',
+    cause: 'no_fetch',
+    names: () => ['fetch()', 'def fetch():'],
+  },
+  {
+    name: 'zero records while the logs show the source refused',
+    script: () =>
+      head +
+      'def fetch():\n    try:\n        return json.load(urllib.request.urlopen(BASE + "/status/403"))\n' +
+      '    except Exception as error:\n        print("request failed:", error)\n        return []\n',
+    params: () => ({ base_url: source.url }),
+    cause: 'empty_http_403',
+    names: () => ['no records', '403', 'may not be empty', 'raise_for_status'],
+  },
+  {
+    name: 'zero records for a date window',
+    script: () =>
+      head +
+      'def fetch():\n    since = os.environ["TAP_PARAM_since"]\n' +
+      '    return json.load(urllib.request.urlopen(BASE + "/empty?since=" + since))["items"]\n',
+    params: () => ({ base_url: source.url, since: '2026-05-02', until: '2026-05-01' }),
+    cause: 'empty_window',
+    names: () => ['since=2026-05-02', 'until=2026-05-01', 'timezone', 'before the first'],
+  },
+  {
+    name: 'an unexpected exception of the script itself',
+    script: () => 'def fetch():\n    total = 0\n    return [{"ratio": 1 / total}]\n',
+    cause: 'exception',
+    names: () => ['ZeroDivisionError', 'division by zero', 'line 3'],
+  },
+];
+
+describe('the rules name the cause of real Python failures', () => {
+  it.each(cases)('$name', async (c) => {
+    const facts = await runTapWithPython(c.script(), {
+      params: c.params?.(),
+      secret: c.secret,
+      secretEnv: c.secret ? { SHOP_TOKEN: 'Bearer s3cr3t-token' } : {},
+    });
+
+    expect(needsExplanation(facts)).toBe(true);
+    expect(explainRunByRules(facts)?.cause).toBe(c.cause);
+    const explanation = await explainRun(facts, { ai: noModel, mask: keepAll });
+    expect(explanation?.source).toBe('rules');
+    for (const name of c.names(source)) expect(explanation?.text).toContain(name);
+  });
+});
+
+function runnerFacts(over: Partial<RunFacts>): RunFacts {
+  return {
+    tap: { name: 'orders', description: '', script: 'def fetch():\n    ...\n', secret: null },
+    mode: 'test',
+    params: {},
+    outcome: 'failure',
+    failureKind: 'exception',
+    recordCount: 0,
+    logs: '',
+    error: null,
+    ...over,
+  };
+}
+
+// Limits the runner enforces itself: the facts carry its own messages.
+describe('the rules explain the limits tapline enforces', () => {
+  it('names the test timeout, how to raise it and a smaller window', async () => {
+    const facts = runnerFacts({
+      failureKind: 'timeout',
+      error: timeoutMessage(300, 'test'),
+      params: { since: '2026-01-01', until: '2026-05-01' },
+    });
+    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
+    expect(text).toContain('test-mode timeout of 300 s');
+    expect(text).toContain('timeoutSeconds');
+    expect(text).toContain('runner.testTimeoutSeconds');
+    expect(text).toContain('smaller window through params (since, until)');
+  });
+
+  it('names the run-mode timeout setting in run mode', async () => {
+    const facts = runnerFacts({
+      mode: 'run',
+      failureKind: 'timeout',
+      error: timeoutMessage(3600, 'run'),
+    });
+    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
+    expect(text).toContain('3600 s');
+    expect(text).toContain('runner.runTimeoutSeconds');
+  });
+
+  it('names the memory limit and suggests yielding records', async () => {
+    const facts = runnerFacts({
+      failureKind: 'memory_limit',
+      error: memoryMessage(512 * 1024 * 1024),
+    });
+    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
+    expect(text).toContain('runner.memoryBytes (512 MiB)');
+    expect(text).toContain('Yield records one at a time');
+  });
+
+  it('names the record size limit', async () => {
+    const error = recordTooLargeMessage(7, 20_000_000, 16 * 1024 * 1024, true);
+    const facts = runnerFacts({ failureKind: 'record_too_large', error });
+    expect((await explainRun(facts, { ai: noModel, mask: keepAll }))?.text).toContain(
+      'runner.maxRecordBytes',
+    );
+  });
+
+  it('names a missing secret and how to create it', async () => {
+    const error =
+      "secret 'shop_api' named by tap 'orders' does not exist; create it with POST /api/v1/secrets";
+    const facts = runnerFacts({ failureKind: 'crashed', error });
+    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
+    expect(text).toContain("secret 'shop_api', which does not exist");
+    expect(text).toContain('POST /api/v1/secrets');
+  });
+});
+
+describe('runs that succeeded', () => {
+  it('gives no explanation for a clean run with records', async () => {
+    const facts = await runTapWithPython(
+      head +
+        'def fetch():\n    print("fetching items")\n    return json.load(urllib.request.urlopen(BASE + "/items"))["items"]\n',
+      { params: { base_url: source.url } },
+    );
+    expect(facts.recordCount).toBe(2);
+    expect(needsExplanation(facts)).toBe(false);
+    expect(await explainRun(facts, { ai: noModel, mask: keepAll })).toBeNull();
+  });
+
+  it('explains a deprecation warning printed by a successful run', async () => {
+    const facts = await runTapWithPython(
+      'import warnings\n\ndef fetch():\n' +
+        '    warnings.warn("the v1 orders endpoint is deprecated; use v2", FutureWarning)\n' +
+        '    return [{"id": 1}]\n',
+      {},
+    );
+    expect(facts.recordCount).toBe(1);
+    const explanation = await explainRun(facts, { ai: noModel, mask: keepAll });
+    expect(explanation?.text).toContain('deprecation warning');
+    expect(explanation?.text).toContain('the v1 orders endpoint is deprecated; use v2');
+  });
+
+  it('warns that records may be incomplete when the logs show failed requests', async () => {
+    const facts = await runTapWithPython(
+      head +
+        'def fetch():\n    try:\n        urllib.request.urlopen(BASE + "/status/500")\n' +
+        '    except Exception as error:\n        print("page 2 skipped:", error)\n    return [{"id": 1}]\n',
+      { params: { base_url: source.url } },
+    );
+    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
+    expect(text).toContain('returned 1 records');
+    expect(text).toContain('HTTP 500');
+    expect(text).toContain('incomplete');
+  });
+
+  it('explains an empty run without a window or an error in general terms', async () => {
+    const facts = await runTapWithPython('def fetch():\n    return []\n', {});
+    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
+    expect(text).toContain('returned no records');
+    expect(text).toContain('fetch() returns or yields');
+  });
+});
