@@ -38,7 +38,7 @@ export function recordTooLargeMessage(
   maxRecordBytes: number,
   exact: boolean,
 ): string {
-  const size = exact ? `${bytes} bytes` : `more than ${bytes} bytes`;
+  const size = exact ? `${bytes} bytes` : `at least ${bytes} bytes`;
   return (
     `record ${recordNumber} is ${size} as JSON, over the largest single record allowed ` +
     `(${formatBytes(maxRecordBytes)}); split it into smaller records, or raise ` +
