@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../config/config.js';
 import { explainJobError, explainRun, type RunFacts } from './explain.js';
 import { startModelServer, type ModelServer, type Protocol } from './fixtures/model-server.js';
-import { runTapWithPython } from './fixtures/python-run.js';
+import { runTap } from './fixtures/tap-run.js';
 import { startSource, type Source } from './fixtures/source-server.js';
 
 const secretValue = 's3cr3t-token-4711';
@@ -20,7 +20,7 @@ let source: Source;
 let facts: RunFacts;
 beforeAll(async () => {
   source = await startSource();
-  facts = await runTapWithPython(script, {
+  facts = await runTap(script, {
     params: { base_url: source.url },
     secret: 'shop_api',
     secretEnv: { SHOP_TOKEN: secretValue },

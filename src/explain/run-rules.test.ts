@@ -5,7 +5,7 @@ import {
   timeoutMessage,
 } from '../runner/failure-messages.js';
 import { explainRun, needsExplanation, type RunFacts } from './explain.js';
-import { runTapWithPython } from './fixtures/python-run.js';
+import { runTap, type TapRunOptions } from './fixtures/tap-run.js';
 import { startSource, type Source } from './fixtures/source-server.js';
 import { explainRunByRules } from './run-rules.js';
 
@@ -29,6 +29,8 @@ interface Case {
   script: () => string;
   params?: () => Record<string, string>;
   secret?: string;
+  limits?: TapRunOptions['limits'];
+  mode?: 'run' | 'test';
   cause: string;
   /** What the explanation must name. */
   names: (source: Source) => string[];
@@ -238,14 +240,52 @@ const cases: Case[] = [
     cause: 'exception',
     names: () => ['ZeroDivisionError', 'division by zero', 'line 3'],
   },
+  {
+    name: 'the test-mode timeout',
+    script: () => 'import time\n\ndef fetch():\n    time.sleep(30)\n    return []\n',
+    params: () => ({ since: '2026-01-01', until: '2026-05-01' }),
+    limits: { timeoutSeconds: 1 },
+    cause: 'timeout',
+    names: () => [
+      'test-mode timeout of 1 s',
+      "tap's timeoutSeconds",
+      'runner.testTimeoutSeconds',
+      'smaller window through params (since, until)',
+    ],
+  },
+  {
+    name: 'the run-mode timeout',
+    script: () => 'import time\n\ndef fetch():\n    time.sleep(30)\n    yield {"id": 1}\n',
+    limits: { timeoutSeconds: 1 },
+    mode: 'run',
+    cause: 'timeout',
+    names: () => ['run-mode timeout of 1 s', 'runner.runTimeoutSeconds'],
+  },
+  {
+    name: 'the memory limit',
+    script: () =>
+      'def fetch():\n    rows = []\n    while True:\n        rows.append("x" * 10_000_000)\n',
+    limits: { memoryBytes: 256 * 1024 * 1024 },
+    cause: 'memory_limit',
+    names: () => ['runner.memoryBytes (256 MiB)', 'Yield records one at a time'],
+  },
+  {
+    name: 'a record over the size limit',
+    script: () => 'def fetch():\n    return [{"id": 1, "payload": "x" * 5000}]\n',
+    limits: { maxRecordBytes: 1024 },
+    cause: 'record_too_large',
+    names: () => ['runner.maxRecordBytes (1 KiB)'],
+  },
 ];
 
 describe('the rules name the cause of real Python failures', () => {
   it.each(cases)('$name', async (c) => {
-    const facts = await runTapWithPython(c.script(), {
+    const facts = await runTap(c.script(), {
       params: c.params?.(),
       secret: c.secret,
       secretEnv: c.secret ? { SHOP_TOKEN: 'Bearer s3cr3t-token' } : {},
+      limits: c.limits,
+      mode: c.mode,
     });
 
     expect(needsExplanation(facts)).toBe(true);
@@ -270,54 +310,25 @@ function runnerFacts(over: Partial<RunFacts>): RunFacts {
   };
 }
 
-// Limits the runner enforces itself: the facts carry its own messages.
-describe('the rules explain the limits tapline enforces', () => {
-  it('names the test timeout, how to raise it and a smaller window', async () => {
-    const facts = runnerFacts({
-      failureKind: 'timeout',
-      error: timeoutMessage(300, 'test'),
-      params: { since: '2026-01-01', until: '2026-05-01' },
-    });
-    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
-    expect(text).toContain('test-mode timeout of 300 s');
-    expect(text).toContain('timeoutSeconds');
-    expect(text).toContain('runner.testTimeoutSeconds');
-    expect(text).toContain('smaller window through params (since, until)');
-  });
-
-  it('names the run-mode timeout setting in run mode', async () => {
-    const facts = runnerFacts({
-      mode: 'run',
-      failureKind: 'timeout',
-      error: timeoutMessage(3600, 'run'),
-    });
-    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
-    expect(text).toContain('3600 s');
-    expect(text).toContain('runner.runTimeoutSeconds');
-  });
-
-  it('names the memory limit and suggests yielding records', async () => {
-    const facts = runnerFacts({
-      failureKind: 'memory_limit',
-      error: memoryMessage(512 * 1024 * 1024),
-    });
-    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
-    expect(text).toContain('runner.memoryBytes (512 MiB)');
-    expect(text).toContain('Yield records one at a time');
-  });
-
-  it('names the record size limit', async () => {
-    const error = recordTooLargeMessage(7, 20_000_000, 16 * 1024 * 1024, true);
-    const facts = runnerFacts({ failureKind: 'record_too_large', error });
-    expect((await explainRun(facts, { ai: noModel, mask: keepAll }))?.text).toContain(
-      'runner.maxRecordBytes',
-    );
-  });
-
-  it('names a missing secret and how to create it', async () => {
-    const error =
-      "secret 'shop_api' named by tap 'orders' does not exist; create it with POST /api/v1/secrets";
-    const facts = runnerFacts({ failureKind: 'crashed', error });
+// The run service, not the runner, reports a secret the tap names but the store lacks.
+describe('a missing secret', () => {
+  it('names the secret and how to create it', async () => {
+    const facts: RunFacts = {
+      tap: {
+        name: 'orders',
+        description: '',
+        script: 'def fetch():\n    ...\n',
+        secret: 'shop_api',
+      },
+      mode: 'test',
+      params: {},
+      outcome: 'failure',
+      failureKind: null,
+      recordCount: 0,
+      logs: '',
+      error:
+        "secret 'shop_api' named by tap 'orders' does not exist; create it with POST /api/v1/secrets",
+    };
     const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
     expect(text).toContain("secret 'shop_api', which does not exist");
     expect(text).toContain('POST /api/v1/secrets');
@@ -326,7 +337,7 @@ describe('the rules explain the limits tapline enforces', () => {
 
 describe('runs that succeeded', () => {
   it('gives no explanation for a clean run with records', async () => {
-    const facts = await runTapWithPython(
+    const facts = await runTap(
       head +
         'def fetch():\n    print("fetching items")\n    return json.load(urllib.request.urlopen(BASE + "/items"))["items"]\n',
       { params: { base_url: source.url } },
@@ -337,7 +348,7 @@ describe('runs that succeeded', () => {
   });
 
   it('explains a deprecation warning printed by a successful run', async () => {
-    const facts = await runTapWithPython(
+    const facts = await runTap(
       'import warnings\n\ndef fetch():\n' +
         '    warnings.warn("the v1 orders endpoint is deprecated; use v2", FutureWarning)\n' +
         '    return [{"id": 1}]\n',
@@ -350,7 +361,7 @@ describe('runs that succeeded', () => {
   });
 
   it('warns that records may be incomplete when the logs show failed requests', async () => {
-    const facts = await runTapWithPython(
+    const facts = await runTap(
       head +
         'def fetch():\n    try:\n        urllib.request.urlopen(BASE + "/status/500")\n' +
         '    except Exception as error:\n        print("page 2 skipped:", error)\n    return [{"id": 1}]\n',
@@ -363,7 +374,7 @@ describe('runs that succeeded', () => {
   });
 
   it('explains an empty run without a window or an error in general terms', async () => {
-    const facts = await runTapWithPython('def fetch():\n    return []\n', {});
+    const facts = await runTap('def fetch():\n    return []\n', {});
     const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
     expect(text).toContain('returned no records');
     expect(text).toContain('fetch() returns or yields');

@@ -119,7 +119,17 @@ const pipNames: Record<string, string> = {
   psycopg2: 'psycopg2-binary',
 };
 
-const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+function size(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.round(bytes / 1024 / 1024)} MiB`;
+  return bytes >= 1024 ? `${Math.round(bytes / 1024)} KiB` : `${bytes} bytes`;
+}
+
+/** The limit a runner message names: its last "<n> bytes". */
+function limitIn(error: string | undefined): number | null {
+  const all = [...(error ?? '').matchAll(/(\d+) bytes/g)];
+  const last = all[all.length - 1]?.[1];
+  return last ? Number(last) : null;
+}
 
 export const runRules: CauseRule[] = [
   {
@@ -160,8 +170,8 @@ export const runRules: CauseRule[] = [
     cause: 'memory_limit',
     match: either(kind('memory_limit'), regex(/^MemoryError\b/m)),
     say: ([error]) => {
-      const bytes = /(\d{6,})\s*bytes/.exec(error ?? '')?.[1];
-      const limit = bytes ? ` (${mb(Number(bytes))})` : ' (2 GiB by default)';
+      const bytes = limitIn(error);
+      const limit = bytes ? ` (${size(bytes)})` : ' (2 GiB by default)';
       return (
         `The script ran out of memory: tapline caps each run at runner.memoryBytes${limit}. ` +
         `Yield records one at a time from fetch() instead of building a list, read large ` +
@@ -172,10 +182,15 @@ export const runRules: CauseRule[] = [
   {
     cause: 'record_too_large',
     match: kind('record_too_large'),
-    say: () =>
-      `One record was larger than runner.maxRecordBytes (16 MiB by default). Split it into ` +
-      `several records (one per item of a nested list), drop bulky fields such as raw payloads, ` +
-      `or raise runner.maxRecordBytes.`,
+    say: ([error]) => {
+      const bytes = limitIn(error);
+      return (
+        `One record was larger than the limit, runner.maxRecordBytes ` +
+        `(${bytes ? size(bytes) : '16 MiB by default'}). Split it into several records (one per ` +
+        `item of a nested list), drop bulky fields such as raw payloads, or raise ` +
+        `runner.maxRecordBytes.`
+      );
+    },
   },
   {
     cause: 'aborted',
