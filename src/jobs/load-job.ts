@@ -1,0 +1,287 @@
+import { access } from 'node:fs/promises';
+import { createLoader } from '../destinations/create-loader.js';
+import type { DestinationLoader, LoadContext } from '../destinations/destination.js';
+import type { Pipeline } from '../pipelines/pipeline-schema.js';
+import { transformedName } from '../pipelines/transform.js';
+import type { EventCode, EventState, Job } from '../store/store.js';
+import { JobStages, RejectTally } from './job-stages.js';
+import { readStagedBatches } from './staging-reader.js';
+
+export interface JobEvent {
+  processName: string;
+  state: EventState;
+  code: EventCode;
+  description: string;
+}
+
+export interface LoadJobInput {
+  job: Job;
+  pipeline: Pipeline;
+  dataDir: string;
+  emit: (event: JobEvent) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface LoadJobResult {
+  status: 'succeeded' | 'failed';
+  /** Records that passed quality, transform and schema and were handed to the destinations. */
+  loadedCount: number;
+  /** Warning events emitted. */
+  warnings: number;
+  error?: { processName: string; description: string };
+  /** Stopped by `signal`: no error event was emitted and the job may simply run again. */
+  aborted?: true;
+}
+
+/** A loader's processing line comes at most this often, besides the one before it finishes. */
+const progressIntervalMs = 5_000;
+
+interface LoaderRun {
+  loader: DestinationLoader;
+  written: number;
+  rejects: RejectTally;
+  lastProgressAt: number;
+}
+
+class JobFailed {
+  constructor(readonly result: LoadJobResult) {}
+}
+
+/**
+ * Loads one job: a single streaming pass over the staged file counts the records and feeds each
+ * bounded batch through quality, transform and the schema stage into every loader that can roll
+ * back (sqlite, file), which commit after the pass. Loaders that cannot take writes back (a
+ * webhook) get a second pass once the whole job has passed its `fail` rules, so a job that fails
+ * never sends them anything. Every outcome a user can cause is a value, never a throw.
+ */
+export async function loadJob(input: LoadJobInput): Promise<LoadJobResult> {
+  const run = new JobLoad(input);
+  try {
+    return await run.load();
+  } catch (error) {
+    if (error instanceof JobFailed) return error.result;
+    throw error;
+  } finally {
+    await run.abortOpenLoaders();
+  }
+}
+
+class JobLoad {
+  private warnings = 0;
+  private readonly open: LoaderRun[] = [];
+  private readonly context: LoadContext;
+
+  constructor(private readonly input: LoadJobInput) {
+    const { pipeline, job, dataDir, signal } = input;
+    this.context = {
+      pipeline,
+      pipelineToken: job.pipelineToken,
+      dataDir,
+      primaryKey: (pipeline.primaryKey ?? []).map(
+        (key) => transformedName(pipeline.transform, key) ?? key,
+      ),
+      ...(signal ? { signal } : {}),
+    };
+  }
+
+  async load(): Promise<LoadJobResult> {
+    const { job, pipeline } = this.input;
+    await this.say('StreamNotifier', 'begin', 'info', `reading staged records of ${job.filename}`);
+    const readable = await access(job.stagingPath).then(
+      () => true,
+      () => false,
+    );
+    if (!readable) {
+      await this.fail('StreamNotifier', `the staged records ${job.stagingPath} are missing`);
+    }
+    if (pipeline.quality.length > 0) {
+      await this.say('DataQuality', 'begin', 'info', `checking ${pipeline.quality.length} rules`);
+    }
+    if (pipeline.transform) {
+      await this.say('Transformation', 'begin', 'info', describeTransform(pipeline));
+    }
+
+    const loaders = pipeline.destinations.map((target) => createLoader(target, this.context));
+    const deferred = loaders.filter((loader) => !loader.transactional);
+    await this.openLoaders(loaders.filter((loader) => loader.transactional));
+
+    const stages = new JobStages(pipeline);
+    let records = 0;
+    let bytes = 0;
+    let passed = 0;
+    await this.eachBatch('StreamNotifier', async (batch) => {
+      records += batch.records.length + batch.refused.length;
+      bytes += batch.bytes;
+      const ready = stages.run(batch);
+      if (ready === undefined) {
+        await this.fail('DataQuality', stages.failure!);
+      }
+      passed += ready!.records.length;
+      for (const loading of this.open) await this.write(loading, ready!);
+    });
+
+    await this.say('StreamNotifier', 'processing', 'info', `${records} records, ${bytes} bytes`);
+    await this.say('StreamNotifier', 'end', 'info', 'all staged records read');
+    await this.reportChecks(stages, records, passed);
+    if (pipeline.transform) {
+      await this.say('Transformation', 'end', 'info', `transformed ${stages.transformed} records`);
+    }
+    await this.finishLoaders();
+
+    if (deferred.length > 0) await this.sendDeferred(deferred);
+    return { status: 'succeeded', loadedCount: passed, warnings: this.warnings };
+  }
+
+  /** Releases whatever an early return left open (locks, transactions, temp files). */
+  async abortOpenLoaders(): Promise<void> {
+    for (const loading of this.open.splice(0)) await loading.loader.abort();
+  }
+
+  private async openLoaders(loaders: DestinationLoader[]): Promise<void> {
+    for (const loader of loaders) {
+      await this.say(loader.processName, 'begin', 'info', `loading into ${loader.target}`);
+      const opened = await loader.open();
+      if (!opened.ok) {
+        await this.fail(loader.processName, opened.message);
+      } else if (opened.alreadyLoaded) {
+        await this.say(loader.processName, 'end', 'info', opened.description);
+      } else {
+        const rejects = new RejectTally();
+        this.open.push({ loader, written: 0, rejects, lastProgressAt: Date.now() });
+      }
+    }
+  }
+
+  /** Reads the staged file batch by batch; a read error or an abort ends the job. */
+  private async eachBatch(
+    processName: string,
+    handle: (batch: Parameters<JobStages['run']>[0]) => Promise<void>,
+  ): Promise<void> {
+    try {
+      for await (const batch of readStagedBatches(this.input.job.stagingPath)) {
+        if (this.input.signal?.aborted) throw this.aborted();
+        await handle(batch);
+      }
+    } catch (error) {
+      if (error instanceof JobFailed) throw error;
+      await this.fail(processName, `cannot read the staged records: ${(error as Error).message}`);
+    }
+  }
+
+  private async write(loading: LoaderRun, batch: Parameters<DestinationLoader['write']>[0]) {
+    const { loader } = loading;
+    const outcome = await loader.write(batch);
+    if (!outcome.ok) {
+      await this.fail(loader.processName, outcome.message);
+      return;
+    }
+    loading.written += outcome.written;
+    for (const reject of outcome.rejected) loading.rejects.add(reject.reason);
+    if (Date.now() - loading.lastProgressAt >= progressIntervalMs) {
+      loading.lastProgressAt = Date.now();
+      await this.say(loader.processName, 'processing', 'info', `${loading.written} rows so far`);
+    }
+  }
+
+  private async finishLoaders(): Promise<void> {
+    while (this.open.length > 0) {
+      const loading = this.open[0]!;
+      const { loader, rejects } = loading;
+      if (rejects.count > 0) {
+        const description = `rejected ${rejects.count} records: ${rejects.summary()}`;
+        await this.say(loader.processName, 'processing', 'warning', description);
+      }
+      await this.say(loader.processName, 'processing', 'info', `${loading.written} rows written`);
+      const finished = await loader.finish();
+      this.open.shift();
+      if (!finished.ok) {
+        await this.fail(loader.processName, finished.message);
+      } else {
+        await this.say(loader.processName, 'end', 'info', finished.description);
+      }
+    }
+  }
+
+  /** The second pass, for loaders that only see a job once it has passed all its checks. */
+  private async sendDeferred(loaders: DestinationLoader[]): Promise<void> {
+    await this.openLoaders(loaders);
+    if (this.open.length === 0) return;
+    const stages = new JobStages(this.input.pipeline);
+    await this.eachBatch(this.open[0]!.loader.processName, async (batch) => {
+      const ready = stages.run(batch)!;
+      for (const loading of this.open) await this.write(loading, ready);
+    });
+    await this.finishLoaders();
+  }
+
+  private async reportChecks(stages: JobStages, records: number, passed: number): Promise<void> {
+    const { quality, rejects } = stages;
+    if (!quality.active && rejects.count === 0) return;
+    if (!quality.active) {
+      await this.say('DataQuality', 'begin', 'info', 'checking records against the schema');
+    }
+    if (rejects.count > 0) {
+      const description = `rejected ${rejects.count} of ${records} records: ${rejects.summary()}`;
+      await this.say('DataQuality', 'processing', 'warning', description);
+    }
+    if (quality.warned > 0) {
+      const examples = quality.warnReasons.join('; ');
+      const description = `${quality.warned} warn-rule failures (records kept): ${examples}`;
+      await this.say('DataQuality', 'processing', 'warning', description);
+    }
+    await this.say(
+      'DataQuality',
+      'end',
+      'info',
+      `checked ${records} records: ${passed} passed, ${rejects.count} rejected`,
+    );
+  }
+
+  /** Undoes every loader still open; each says so, so no loader is left without an end. */
+  private async rollBack(): Promise<void> {
+    for (const { loader } of this.open.splice(0)) {
+      await loader.abort();
+      await this.say(loader.processName, 'end', 'info', 'rolled back: nothing loaded by this job');
+    }
+  }
+
+  /** Ends the job: the stage's error event, then every open loader rolled back. */
+  private async fail(processName: string, description: string): Promise<never> {
+    await this.say(processName, 'end', 'error', description);
+    await this.rollBack();
+    throw new JobFailed({
+      status: 'failed',
+      loadedCount: 0,
+      warnings: this.warnings,
+      error: { processName, description },
+    });
+  }
+
+  private aborted(): JobFailed {
+    return new JobFailed({
+      status: 'failed',
+      loadedCount: 0,
+      warnings: this.warnings,
+      error: { processName: 'JobRunner', description: 'stopped: the server is shutting down' },
+      aborted: true,
+    });
+  }
+
+  private async say(processName: string, state: EventState, code: EventCode, description: string) {
+    if (code === 'warning') this.warnings += 1;
+    await this.input.emit({ processName, state, code, description });
+  }
+}
+
+function describeTransform(pipeline: Pipeline): string {
+  const transform = pipeline.transform!;
+  const parts = [
+    Object.keys(transform.rename).length > 0
+      ? `rename ${Object.keys(transform.rename).length}`
+      : '',
+    transform.drop.length > 0 ? `drop ${transform.drop.length}` : '',
+    transform.trimStrings ? 'trim strings' : '',
+    transform.emptyStringsAsNull ? 'empty strings as null' : '',
+  ].filter(Boolean);
+  return `applying ${parts.join(', ') || 'no changes'}`;
+}
