@@ -1,15 +1,54 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { WebhookLoader } from '../destinations/webhook.js';
+import { unfitReason } from '../pipelines/coerce.js';
+import { pipelineSchema } from '../pipelines/pipeline-schema.js';
 import { explainJobError } from './explain.js';
 import { explainJobByRules } from './job-rules.js';
 
 const options = { ai: { budgetMs: 15_000 }, mask: (text: string) => text };
+
+/** What the real WebhookLoader reports when its receiver answers 401. */
+async function webhookFailure(): Promise<string> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end('{"error":"invalid token"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const pipeline = pipelineSchema.parse({
+      name: 'orders',
+      destinations: [{ type: 'webhook', url: `http://127.0.0.1:${port}/ingest`, retries: 0 }],
+    });
+    const destination = pipeline.destinations[0];
+    if (destination?.type !== 'webhook') throw new Error('expected a webhook destination');
+    const loader = new WebhookLoader(destination, {
+      pipeline,
+      pipelineToken: 'token-1',
+      dataDir: '.',
+      primaryKey: [],
+    });
+    await loader.open();
+    await loader.write({ records: [{ id: 1 }], fields: new Map() });
+    const finished = await loader.finish();
+    if (finished.ok) throw new Error('expected the webhook to refuse');
+    return finished.message;
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
 describe('explanations of failed pipeline jobs', () => {
   it('names the field and the fixes of a type mismatch', async () => {
     const facts = {
       pipeline: 'orders',
       processName: 'SqliteLoader',
-      description: 'record 12: field \'amount\' expected number, got "12,50" (string)',
+      description: `record 12: ${unfitReason('amount', '12,50', 'number')} (column type of 'orders')`,
       destinationType: 'sqlite',
     };
     expect(explainJobByRules(facts).cause).toBe('type_mismatch');
@@ -24,7 +63,7 @@ describe('explanations of failed pipeline jobs', () => {
     const facts = {
       pipeline: 'orders',
       processName: 'SqliteLoader',
-      description: "record 3 has no value for primary key field 'order_id'; a merge needs it",
+      description: 'record 3: primary key (order_id) is missing or null',
     };
     expect(explainJobByRules(facts).cause).toBe('missing_primary_key');
     const text = (await explainJobError(facts, options))?.text;
@@ -42,18 +81,26 @@ describe('explanations of failed pipeline jobs', () => {
   });
 
   it("explains a webhook's 401 as the destination's credentials", async () => {
-    const facts = {
-      pipeline: 'orders',
-      processName: 'WebhookLoader',
-      description: 'POST https://hooks.example.test/ingest answered 401 Unauthorized (status 401)',
-      destinationType: 'webhook',
-    };
+    const description = await webhookFailure();
+    expect(description).toContain('HTTP 401');
+    const facts = { pipeline: 'orders', processName: 'WebhookLoader', description };
+
     expect(explainJobByRules(facts).cause).toBe('webhook_auth');
     const explanation = await explainJobError(facts, options);
     expect(explanation?.source).toBe('rules');
-    expect(explanation?.text).toContain('The webhook at hooks.example.test refused');
+    expect(explanation?.text).toMatch(/^The webhook at 127\.0\.0\.1:\d+ refused/);
     expect(explanation?.text).toContain('HTTP 401');
     expect(explanation?.text).toContain('credentials');
+  });
+
+  it('names the field a frozen schema does not have', () => {
+    const facts = {
+      pipeline: 'orders',
+      processName: 'SqliteLoader',
+      description: "field 'coupon' has no column in table 'orders' (schemaPolicy freeze)",
+    };
+    expect(explainJobByRules(facts).text).toContain("field 'coupon'");
+    expect(explainJobByRules(facts).text).toContain("schemaPolicy to 'evolve'");
   });
 
   it('says what failed when no rule knows the error', () => {

@@ -42,6 +42,7 @@ function capital(text: string): string {
 // The field a loader's message names: "field 'x'", "column \"x\"", "NOT NULL ... table.x".
 function fieldIn(description: string): string | null {
   const found =
+    /primary key \(([^)]+)\)/i.exec(description) ??
     /(?:field|column|key)\s+['"`]([^'"`]+)['"`]/i.exec(description) ??
     /constraint failed: [\w]+\.(\w+)/i.exec(description) ??
     /['"`]([^'"`]+)['"`]/.exec(description);
@@ -77,6 +78,14 @@ export const jobRules: JobRule[] = [
     },
   },
   {
+    cause: 'webhook_timeout',
+    match: (facts) => (isWebhook(facts) ? regex(/no answer within (\d+) ms/)(facts) : null),
+    say: ([, ms], facts) =>
+      `${capital(endpoint(facts))} gave no answer within ${ms} ms in pipeline ` +
+      `'${facts.pipeline}'. The receiver is slow or stuck: check it, or raise the destination's ` +
+      `timeoutMs or lower its batchSize.`,
+  },
+  {
     cause: 'connection',
     match: regex(
       /(ECONNREFUSED|Connection refused|ENOTFOUND|EAI_AGAIN|getaddrinfo|ETIMEDOUT|ECONNRESET|fetch failed)/,
@@ -110,6 +119,14 @@ export const jobRules: JobRule[] = [
       `failing the job.`,
   },
   {
+    cause: 'key_repeats',
+    match: regex(/cannot merge into table '([^']+)' on \(([^)]+)\)/),
+    say: ([, table, key], facts) =>
+      `Table '${table}' already holds rows that repeat the key (${key}) of pipeline ` +
+      `'${facts.pipeline}', so it cannot be merged on it. Remove the duplicate rows from the ` +
+      `table, or load once with writeMode 'replace'.`,
+  },
+  {
     cause: 'schema_frozen',
     match: regex(/(freeze|frozen|unknown column|no such column|has no column named)/i),
     say: (_found, facts) =>
@@ -127,7 +144,7 @@ export const jobRules: JobRule[] = [
   },
   {
     cause: 'database_locked',
-    match: regex(/(database is locked|SQLITE_BUSY)/),
+    match: regex(/(database is locked|SQLITE_BUSY|is locked by another process)/),
     say: (_found, facts) =>
       `The warehouse was locked by another writer while pipeline '${facts.pipeline}' loaded. ` +
       `Retry the run; if it repeats, check for another process holding the database file.`,
