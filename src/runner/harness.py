@@ -35,9 +35,30 @@ class TapError(Exception):
         self.extra = extra
 
 
-_encode_fast = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, separators=(",", ":")
-).encode
+def _refuse(value):
+    raise TypeError("not JSON")
+
+
+def _fast_encoder():
+    """json's C encoder, built once: JSONEncoder.encode rebuilds it for every record."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is not None:
+        try:
+            chunks = make(None, _refuse, json.encoder.encode_basestring, None, ":", ",",
+                          False, False, False)
+            join = "".join
+
+            def encode(value):
+                return join(chunks(value, 0))
+
+            if encode({"a": [1, "\u00e9"]}) == '{"a":[1,"\u00e9"]}':
+                return encode
+        except Exception:
+            pass
+    return json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+_encode_fast = _fast_encoder()
 _encode_ascii = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
 
 
@@ -392,6 +413,10 @@ def run(config, control):
     os.set_inheritable(3, False)
     os.set_inheritable(4, False)
     os.dup2(1, 2)
+    for stream in (sys.stdout, sys.stderr):
+        # Node reads the logs as UTF-8, whatever locale LANG names.
+        if stream.encoding.lower().replace("-", "") != "utf8":
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
     sys.path[0] = os.getcwd()
@@ -417,10 +442,19 @@ def run(config, control):
     if out_of_memory:
         message = failure(writer, "memory_limit", "MemoryError")
 
-    sys.stdout.flush()
+    flush_prints()
     control.write(to_json_bytes(message) + b"\n")
     control.flush()
     return 0 if message["type"] == "done" else 1
+
+
+def flush_prints():
+    # The script may have closed or replaced sys.stdout; its report must still go out.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
 
 
 def failure(writer, kind, error):
@@ -437,7 +471,7 @@ def main():
     config = json.loads(sys.argv[1])
     control = open(4, "wb")
     status = run(config, control)
-    sys.stdout.flush()
+    flush_prints()
     sys.exit(status)
 
 

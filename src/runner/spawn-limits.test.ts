@@ -126,6 +126,29 @@ def fetch():
   });
 });
 
+describe('runScript: after the report', () => {
+  it('does not wait for a thread the script left running', async () => {
+    const result = await run(`
+import threading, time
+
+def fetch():
+    threading.Thread(target=time.sleep, args=(600,)).start()
+    return [{"a": 1}]
+`);
+    expect(result.outcome).toBe('success');
+    expect(result.records).toEqual([{ a: 1 }]);
+    expect(result.durationMs).toBeLessThan(5000);
+  });
+
+  it('still reports when the script closed sys.stdout', async () => {
+    const result = await run(
+      'import sys\n\ndef fetch():\n    sys.stdout.close()\n    return [{"a": 1}]\n',
+    );
+    expect(result.outcome).toBe('success');
+    expect(result.recordCount).toBe(1);
+  });
+});
+
 describe('runScript: memory and record size', () => {
   it('reports running out of memory with the limit and how to raise it', async () => {
     const result = await run(
