@@ -6,7 +6,8 @@ export const askAnthropic: ModelCall = async ({ settings, prompt, signal, timeou
   const client = new Anthropic({
     // Always explicit: without a key the client would search profiles on disk for credentials.
     apiKey: settings.apiKey ?? 'none',
-    ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
+    // The client adds /v1/messages itself; a base URL copied in OpenAI style ends in /v1.
+    ...(settings.baseUrl ? { baseURL: settings.baseUrl.replace(/\/v1\/?$/, '') } : {}),
     // The caller's budget covers the whole call, so no retries of the client's own.
     maxRetries: 0,
     timeout: timeoutMs,

@@ -99,6 +99,14 @@ describe.each<Protocol>(['openai', 'anthropic'])('a model speaking the %s protoc
     expect(explanation?.source).toBe('rules');
   });
 
+  it('takes the base URL with or without /v1', async () => {
+    model.reply = 'Renew the token.';
+    const other =
+      protocol === 'openai' ? model.baseUrl.replace(/\/v1$/, '') : `${model.baseUrl}/v1`;
+    const explanation = await explainRun(facts, { ai: { ...ai, baseUrl: other }, mask });
+    expect(explanation?.source).toBe(`fake-${protocol}`);
+  });
+
   it('explains a failed job with the model too', async () => {
     model.reply = 'The webhook token expired; renew it.';
     const explanation = await explainJobError(

@@ -225,6 +225,17 @@ const cases: Case[] = [
     names: () => ['no records', '403', 'may not be empty', 'raise_for_status'],
   },
   {
+    name: 'zero records while a quiet script logged the status',
+    script: () =>
+      withRequests +
+      'def fetch():\n    r = requests.get(BASE + "/status/401")\n    print("got status", r.status_code)\n' +
+      '    return r.json().get("items", [])\n',
+    params: () => ({ base_url: source.url }),
+    secret: 'shop_api',
+    cause: 'empty_http_401',
+    names: () => ['no records', 'HTTP 401', "secret 'shop_api'", 'may not be empty'],
+  },
+  {
     name: 'zero records for a date window',
     script: () =>
       head +

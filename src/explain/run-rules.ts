@@ -527,9 +527,11 @@ export function explainRunByRules(facts: RunFacts): RuleAnswer | null {
     return firstCause(scene) ?? genericFailure(facts);
   }
 
-  // A script that catches its own errors and prints them still tells us what went wrong.
-  const inLogs =
-    warningLines(facts.logs).length > 0 ? firstCause({ facts, text: facts.logs }) : null;
+  // A script that catches its own errors and prints them still tells us what went wrong. With
+  // records, only lines that say warning or error count, so a stray "status 404" in a progress
+  // line does not make a good run look broken.
+  const readLogs = facts.recordCount === 0 || warningLines(facts.logs).length > 0;
+  const inLogs = readLogs ? firstCause({ facts, text: facts.logs }) : null;
   if (facts.recordCount === 0) {
     if (inLogs && networkCauses.test(inLogs.cause)) {
       return {
