@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
+import { KeyService } from '../auth/key-service.js';
 import type { Config } from '../config/config.js';
 import { EmbeddedQueue } from '../jobs/embedded-queue.js';
 import type { JobQueue } from '../jobs/queue.js';
@@ -26,6 +27,7 @@ export interface AppContext {
   pipelines: PipelineService;
   status: StatusService;
   secrets: SecretService;
+  keys: KeyService;
   queue: JobQueue;
   slots: RunSlots;
   close(graceMs?: number): Promise<void>;
@@ -64,6 +66,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   const runs = new RunService({ config, store, taps, secrets, queue, state, logger, slots });
   const pipelines = new PipelineService(store);
   const history = new RunHistory(store, taps, status);
+  const keys = new KeyService(store, config.apiKey);
   await queue.start();
 
   return {
@@ -77,6 +80,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     pipelines,
     status,
     secrets,
+    keys,
     queue,
     slots,
     async close(graceMs = 10_000) {

@@ -1,13 +1,15 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../app/context.js';
 import { stringifyRecords } from '../records/record-json.js';
 import { handleError, handleNotFound } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
+import { authHook } from './auth-hook.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { runRoutes } from './routes/runs.js';
+import { secretRoutes } from './routes/secrets.js';
 import { statusRoutes } from './routes/status.js';
 import { tapRoutes } from './routes/taps.js';
 import { tapRunRoutes } from './routes/tap-run.js';
@@ -22,7 +24,8 @@ export const bodyLimitBytes = 1024 * 1024;
 export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: context.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request lines would be noise; the onResponse hook below logs what matters.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: bodyLimitBytes,
     // Tap names carry dots; a route must not treat ".json" as a format suffix or similar.
     routerOptions: { ignoreTrailingSlash: true },
@@ -56,11 +59,14 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(
     async (api) => {
+      // Only the API needs a key: /healthz and /docs stay open.
+      api.addHook('onRequest', authHook(context.keys));
       await api.register(tapRoutes, { context });
       await api.register(tapRunRoutes, { context });
       await api.register(runRoutes, { context });
       await api.register(pipelineRoutes, { context });
       await api.register(statusRoutes, { context });
+      await api.register(secretRoutes, { context });
     },
     { prefix: '/api/v1' },
   );

@@ -5,7 +5,6 @@ import { errorBody, isTaplineError, TaplineError } from '../errors/catalogue.js'
 interface ValidationIssue {
   instancePath?: string;
   message?: string;
-  params?: { issue?: { path?: (string | number)[]; message?: string } };
 }
 
 /** "body.params.bad-key: must be an identifier" — the field first, as a user looks for it. */
@@ -13,9 +12,12 @@ function describeValidation(context: string, issues: ValidationIssue[]): string 
   return issues
     .slice(0, 5)
     .map((issue) => {
-      const pathParts = issue.params?.issue?.path ?? [];
-      const field = [context, ...pathParts.map(String)].join('.');
-      return `${field}: ${issue.params?.issue?.message ?? issue.message ?? 'is invalid'}`;
+      const parts = (issue.instancePath ?? '').split('/').filter((part) => part !== '');
+      const field = parts.reduce(
+        (out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : `${out}.${part}`),
+        context,
+      );
+      return `${field}: ${issue.message ?? 'is invalid'}`;
     })
     .join('; ');
 }

@@ -45,7 +45,8 @@ export function rollupJob(
   else if (now - startedEpoch > timeoutMs) status = 'timed_out';
   else status = 'processing';
 
-  const lastError = errors.at(-1);
+  // The first error is the cause; JobRunner's closing error only repeats where it happened.
+  const lastError = errors.find((event) => event.processName !== 'JobRunner') ?? errors[0];
   return {
     pipelineToken: job.pipelineToken,
     pipeline: job.pipeline,

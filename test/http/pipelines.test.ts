@@ -1,0 +1,303 @@
+import Database from 'better-sqlite3';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp, threeRecordsTap, waitForLoad } from '../support/test-app.js';
+
+let test: TestApp;
+let webhook: Server;
+let webhookUrl: string;
+const webhookCalls: string[] = [];
+
+beforeAll(async () => {
+  test = await startTestApp();
+  webhook = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      webhookCalls.push(body);
+      response.writeHead(500, { 'content-type': 'text/plain' }).end('warehouse is down');
+    });
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  webhookUrl = `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/ingest`;
+});
+afterAll(async () => {
+  await test.close();
+  webhook.close();
+});
+
+function warehouse() {
+  const db = new Database(path.join(test.dataDir, 'warehouse.db'), { readonly: true });
+  db.defaultSafeIntegers(true);
+  return db;
+}
+
+async function save(kind: 'taps' | 'pipelines', name: string, body: Record<string, unknown>) {
+  const answer = await test.call('PUT', `/api/v1/${kind}/${name}`, { name, ...body });
+  expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
+}
+
+async function run(name: string, extra: Record<string, unknown> = {}) {
+  const answer = await test.call('POST', '/api/v1/tap/run', { name, mode: 'run', ...extra });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return answer.body;
+}
+
+describe('run mode into the sqlite warehouse', () => {
+  it('loads three records with merge on id, and a second run leaves three rows', async () => {
+    await save('pipelines', 'people', {
+      primaryKey: ['id'],
+      destinations: [{ type: 'sqlite', table: 'people', writeMode: 'merge' }],
+    });
+    await save('taps', 'people', { script: threeRecordsTap, targetPipeline: 'people' });
+
+    const answer = await run('people');
+    expect(answer).toMatchObject({ status: 'success', persisted: true, recordCount: 3 });
+    expect(answer).not.toHaveProperty('persistedReason');
+    expect(answer.publisherToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answer.pipelineTokens).toHaveLength(1);
+
+    const status = await waitForLoad(test, answer.publisherToken);
+    expect(status.rollup).toMatchObject({ status: 'success', allDone: true, jobCount: 1 });
+    expect(status.rollup.jobs[0]).toMatchObject({
+      pipelineToken: answer.pipelineTokens[0],
+      pipeline: 'people',
+      status: 'success',
+      lastError: null,
+    });
+    const processes = status.events.map(
+      (e: { processName: string; state: string }) => `${e.processName}:${e.state}`,
+    );
+    expect(processes[0]).toBe('JobRunner:begin');
+    expect(processes).toContain('StreamNotifier:begin');
+    expect(processes).toContain('StreamNotifier:end');
+    expect(processes).toContain('SqliteLoader:end');
+    expect(processes.at(-1)).toBe('JobRunner:end');
+
+    await waitForLoad(test, (await run('people')).publisherToken);
+    const db = warehouse();
+    expect(db.prepare('SELECT id, name, city, team FROM people ORDER BY id').all()).toEqual([
+      { id: 1n, name: 'Ada', city: 'London', team: null },
+      { id: 2n, name: 'Grace', city: null, team: 'Navy' },
+      { id: 3n, name: 'Edsger', city: 'Austin', team: null },
+    ]);
+    db.close();
+
+    const runView = (await test.call('GET', `/api/v1/runs/${answer.runId}`)).body;
+    expect(runView.rollup).toMatchObject({ status: 'success', allDone: true });
+  });
+
+  it('lands 64-bit integers, decimals, booleans, null, unicode and nested JSON exactly', async () => {
+    await save('pipelines', 'exact', {
+      primaryKey: ['id'],
+      schema: [
+        { name: 'id', type: 'integer' },
+        { name: 'amount', type: 'decimal' },
+        { name: 'ok', type: 'boolean' },
+        { name: 'note', type: 'string' },
+        { name: 'nested', type: 'json' },
+      ],
+      destinations: [{ type: 'sqlite', table: 'exact', writeMode: 'merge' }],
+    });
+    await save('taps', 'exact', {
+      targetPipeline: 'exact',
+      script: `from decimal import Decimal
+def fetch():
+    return [
+        {"id": 2033735037361704962, "amount": Decimal("12345678901234567890.123456789"),
+         "ok": True, "note": "Zürich ☃ 東京", "nested": {"a": [1, {"b": None}]}},
+        {"id": -9223372036854775808, "amount": None, "ok": False, "note": None, "nested": []},
+    ]
+`,
+    });
+    await waitForLoad(test, (await run('exact')).publisherToken);
+    const db = warehouse();
+    expect(db.prepare('SELECT * FROM exact ORDER BY id').all()).toEqual([
+      { id: -9223372036854775808n, amount: null, ok: 0n, note: null, nested: '[]' },
+      {
+        id: 2033735037361704962n,
+        amount: '12345678901234567890.123456789',
+        ok: 1n,
+        note: 'Zürich ☃ 東京',
+        nested: '{"a":[1,{"b":null}]}',
+      },
+    ]);
+    db.close();
+  });
+
+  it('reports a failing destination in the rollup and does not commit state', async () => {
+    await save('pipelines', 'hook', {
+      destinations: [{ type: 'webhook', url: webhookUrl, retries: 1, timeoutMs: 2000 }],
+    });
+    await save('taps', 'hooked', {
+      targetPipeline: 'hook',
+      script: 'TAP_STATE = {"cursor": "after"}\ndef fetch():\n    return [{"a": 1}]\n',
+    });
+    await test.call('PUT', '/api/v1/taps/hooked/state', { cursor: 'before' });
+
+    const answer = await run('hooked');
+    const status = await waitForLoad(test, answer.publisherToken);
+    expect(status.rollup.status).toBe('error');
+    expect(status.rollup.jobs[0].status).toBe('error');
+    expect(status.rollup.jobs[0].lastError.processName).toBe('WebhookLoader');
+    expect(status.rollup.jobs[0].lastError.description).toContain('500');
+    expect(status.rollup.jobs[0].lastError.explanation).toEqual(expect.any(String));
+    expect(webhookCalls.length).toBeGreaterThanOrEqual(1);
+    expect((await test.call('GET', '/api/v1/taps/hooked/state')).body.state).toEqual({
+      cursor: 'before',
+    });
+  });
+
+  it('rolls up a job with rejected rows as warning', async () => {
+    await save('pipelines', 'checked', {
+      quality: [{ field: 'email', check: 'required', onFailure: 'reject' }],
+      destinations: [{ type: 'sqlite', table: 'checked', writeMode: 'append' }],
+    });
+    await save('taps', 'checked', {
+      targetPipeline: 'checked',
+      script: 'def fetch():\n    return [{"email": "a@b.c"}, {"email": None}, {"name": "x"}]\n',
+    });
+    const status = await waitForLoad(test, (await run('checked')).publisherToken);
+    expect(status.rollup.status).toBe('warning');
+    const warning = status.events.find((e: { code: string }) => e.code === 'warning');
+    expect(warning.processName).toBe('DataQuality');
+    expect(warning.description).toContain('2');
+    const db = warehouse();
+    expect(db.prepare('SELECT count(*) AS n FROM checked').get()).toEqual({ n: 1n });
+    db.close();
+  });
+});
+
+describe('state', () => {
+  const incremental = `import os, json
+state = json.loads(os.environ.get("TAP_STATE") or "{}")
+def fetch():
+    global TAP_STATE
+    start = state.get("next", 0)
+    TAP_STATE = {"next": start + 2}
+    return [{"n": start}, {"n": start + 1}]
+`;
+
+  it('commits state after a successful load, not for param runs unless asked', async () => {
+    await save('pipelines', 'numbers', {
+      primaryKey: ['n'],
+      destinations: [{ type: 'sqlite', table: 'numbers', writeMode: 'merge' }],
+    });
+    await save('taps', 'numbers', { script: incremental, targetPipeline: 'numbers' });
+
+    await waitForLoad(test, (await run('numbers')).publisherToken);
+    expect((await test.call('GET', '/api/v1/taps/numbers/state')).body.state).toEqual({ next: 2 });
+
+    await waitForLoad(test, (await run('numbers', { params: { since: 'x' } })).publisherToken);
+    expect((await test.call('GET', '/api/v1/taps/numbers/state')).body.state).toEqual({ next: 2 });
+
+    const asked = await run('numbers', { params: { since: 'x' }, updateState: true });
+    await waitForLoad(test, asked.publisherToken);
+    expect((await test.call('GET', '/api/v1/taps/numbers/state')).body.state).toEqual({ next: 4 });
+
+    const tested = await test.call('POST', '/api/v1/tap/run', { name: 'numbers' });
+    expect(tested.body.records).toEqual([{ n: 4 }, { n: 5 }]);
+    expect((await test.call('GET', '/api/v1/taps/numbers/state')).body.state).toEqual({ next: 4 });
+
+    expect((await test.call('DELETE', '/api/v1/taps/numbers/state')).status).toBe(204);
+    expect((await test.call('GET', '/api/v1/taps/numbers/state')).body.state).toBeNull();
+  });
+});
+
+describe('GET /api/v1/pipeline/status', () => {
+  it('pages a pipeline’s jobs, 20 a page, newest first', async () => {
+    await save('pipelines', 'paged', {
+      destinations: [{ type: 'sqlite', table: 'paged', writeMode: 'append' }],
+    });
+    await save('taps', 'paged', {
+      script: 'def fetch():\n    return [{"a": 1}]\n',
+      targetPipeline: 'paged',
+    });
+    const tokens: string[] = [];
+    for (let i = 0; i < 21; i++) tokens.push((await run('paged')).pipelineTokens[0]);
+    await test.context.queue.idle();
+
+    const first = (
+      await test.call('GET', '/api/v1/pipeline/status?pipelinename=paged&withrollup=true')
+    ).body;
+    expect(first.rollup.jobCount).toBe(20);
+    expect(first.rollup.jobs[0].pipelineToken).toBe(tokens[20]);
+    const second = (
+      await test.call('GET', '/api/v1/pipeline/status?pipelinename=paged&page=2&withrollup=true')
+    ).body;
+    expect(second.rollup.jobs.map((j: { pipelineToken: string }) => j.pipelineToken)).toEqual([
+      tokens[0],
+    ]);
+
+    const one = (await test.call('GET', `/api/v1/pipeline/status?pipelinetoken=${tokens[3]}`)).body;
+    expect(Array.isArray(one)).toBe(true);
+    expect(new Set(one.map((e: { pipelineToken: string }) => e.pipelineToken))).toEqual(
+      new Set([tokens[3]]),
+    );
+  });
+
+  it('answers an unknown token with no events and a rollup that is not done', async () => {
+    const plain = await test.call('GET', '/api/v1/pipeline/status?publishertoken=nobody');
+    expect(plain).toMatchObject({ status: 200, body: [] });
+    const rolled = await test.call(
+      'GET',
+      '/api/v1/pipeline/status?publishertoken=nobody&withrollup=true',
+    );
+    expect(rolled.body).toEqual({
+      rollup: { status: 'processing', allDone: false, jobCount: 0, jobs: [] },
+      events: [],
+    });
+    expect((await test.call('GET', '/api/v1/pipeline/status')).status).toBe(400);
+  });
+});
+
+describe('pipeline registry', () => {
+  it('refuses bad definitions naming the field', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { name: 'm', destinations: [{ type: 'sqlite', table: 't', writeMode: 'merge' }] },
+        'primaryKey',
+      ],
+      [{ name: 'm', destinations: [{ type: 'ftp', url: 'x' }] }, 'destinations[0]'],
+      [
+        {
+          name: 'm',
+          schema: [{ name: 'a', type: 'money' }],
+          destinations: [{ type: 'sqlite', table: 't' }],
+        },
+        'schema[0].type',
+      ],
+      [
+        { name: 'm', destinations: [{ type: 'sqlite', table: 'x; DROP TABLE taps' }] },
+        'destinations[0].table',
+      ],
+    ];
+    for (const [body, field] of cases) {
+      const answer = await test.call('POST', '/api/v1/pipelines', body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error.message).toContain(field);
+    }
+    expect((await test.call('GET', '/api/v1/pipelines/m')).status).toBe(404);
+  });
+
+  it('refuses a duplicate name, and deleting a targeted pipeline without force', async () => {
+    const again = await test.call('POST', '/api/v1/pipelines', {
+      name: 'people',
+      destinations: [{ type: 'sqlite', table: 'people' }],
+    });
+    expect(again.status).toBe(409);
+    const refused = await test.call('DELETE', '/api/v1/pipelines/people');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'pipeline_in_use', taps: ['people'] });
+    expect((await test.call('DELETE', '/api/v1/pipelines/people?force=true')).status).toBe(204);
+    const orphan = await run('people');
+    expect(orphan).toMatchObject({
+      status: 'failure',
+      persisted: false,
+      persistedReason: 'run_error',
+    });
+    expect(orphan.error).toContain("'people' no longer exists");
+  });
+});

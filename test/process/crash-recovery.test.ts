@@ -1,0 +1,73 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { api, freePort, startServerProcess } from '../support/server-process.js';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-crash-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function rollup(url: string, publisherToken: string) {
+  return (
+    await api(url, 'GET', `/pipeline/status?publishertoken=${publisherToken}&withrollup=true`)
+  ).body;
+}
+
+it('finishes a job killed mid-load after a restart, with every row exactly once', async () => {
+  const port = await freePort();
+  const first = await startServerProcess(dataDir, port);
+  await api(first.url, 'POST', '/pipelines', {
+    name: 'events',
+    destinations: [{ type: 'sqlite', table: 'events', writeMode: 'append' }],
+  });
+  await api(first.url, 'POST', '/taps', {
+    name: 'events',
+    targetPipeline: 'events',
+    script: `def fetch():
+    for i in range(200_000):
+        yield {"id": i, "kind": "click", "page": f"/products/{i % 977}", "ms": i * 7 % 1000,
+               "agent": "Mozilla/5.0 (X11; Linux x86_64)", "ok": i % 3 == 0}
+`,
+  });
+  const run = await api(first.url, 'POST', '/tap/run', { name: 'events', mode: 'run' });
+  expect(run.body.recordCount).toBe(200_000);
+
+  // Kill the server as soon as the loader has begun, before the job has ended.
+  for (;;) {
+    const status = await rollup(first.url, run.body.publisherToken);
+    const loading = status.events.some(
+      (e: { processName: string }) => e.processName === 'SqliteLoader',
+    );
+    if (loading) {
+      expect(status.rollup.allDone).toBe(false);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  first.child.kill('SIGKILL');
+  await first.exited;
+
+  const second = await startServerProcess(dataDir, port);
+  try {
+    const deadline = Date.now() + 60_000;
+    let status = await rollup(second.url, run.body.publisherToken);
+    while (!status.rollup.allDone && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await rollup(second.url, run.body.publisherToken);
+    }
+    expect(status.rollup.status).toBe('success');
+
+    const db = new Database(path.join(dataDir, 'warehouse.db'), { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events').get()).toEqual(
+      {
+        n: 200_000,
+        ids: 200_000,
+      },
+    );
+    db.close();
+  } finally {
+    second.child.kill('SIGTERM');
+    await second.exited;
+  }
+});
