@@ -12,7 +12,7 @@ Values json cannot write become JSON by this rule, applied only when plain json.
   set, frozenset -> list (sorted when sortable) tuple -> list
   NaN, Infinity, -Infinity -> null              other integral numbers (numpy.int64) -> int
   other real numbers (numpy.float32) -> float   anything else -> str(value)
-  dict keys that are not str, int, float, bool or None -> the same rule, then str()
+  dict keys json cannot write -> the same rule; a result that is not text -> its JSON text
 Integers of any size are written exact.
 
 Kept to the standard library and few imports: every import here is latency on every test run.
@@ -102,8 +102,6 @@ def plain(value):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, str):
         return str(value)
-    if isinstance(value, bool):
-        return bool(value)
     # A value can only be an instance of a class whose module is already loaded, so looking
     # the modules up (instead of importing them) keeps the common path free of imports.
     datetime = sys.modules.get("datetime")
@@ -316,6 +314,8 @@ def read_records(fetch, writer, limit):
 
 
 def new_state(module, wrapper_state):
+    """The wrapper's `state` wins, then module-level TAP_STATE, then DATRIS_STATE; only a dict
+    counts, so `TAP_STATE = os.environ.get("TAP_STATE")` (text) does not set a new state."""
     if isinstance(wrapper_state, dict):
         return wrapper_state
     for name in ("TAP_STATE", "DATRIS_STATE"):

@@ -41,6 +41,9 @@ const pipeIdleMs = 500;
 /** Log pipes get no longer than this after exit, since such a process may keep printing. */
 const logPipeMaxMs = 2000;
 
+/** setTimeout fires at once for longer delays; a timeout of 24 days is as good as none. */
+const maxTimerMs = 2 ** 31 - 1;
+
 const failureKinds: ReadonlySet<string> = new Set<ScriptFailureKind>([
   'exception',
   'syntax_error',
@@ -136,11 +139,14 @@ async function execute(
   });
   control.attach(controlStream!);
 
-  const timeoutTimer = setTimeout(() => {
-    // Once the script has reported, its result stands; only a slow exit is left to end.
-    if (control.report !== undefined) killGroup();
-    else stop({ kind: 'timeout', error: timeoutMessage(request.timeoutSeconds, request.mode) });
-  }, request.timeoutSeconds * 1000);
+  const timeoutTimer = setTimeout(
+    () => {
+      // Once the script has reported, its result stands; only a slow exit is left to end.
+      if (control.report !== undefined) killGroup();
+      else stop({ kind: 'timeout', error: timeoutMessage(request.timeoutSeconds, request.mode) });
+    },
+    Math.min(request.timeoutSeconds * 1000, maxTimerMs),
+  );
   const onAbort = () => stop({ kind: 'aborted', error: abortedMessage });
   request.signal?.addEventListener('abort', onAbort, { once: true });
 
