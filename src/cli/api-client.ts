@@ -1,0 +1,130 @@
+import http from 'node:http';
+import https from 'node:https';
+import { parseRecordJson, stringifyRecords } from '../records/record-json.js';
+
+/** The server answered with an error body: `{"error": {"code", "message", ...}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Nothing answered at the URL: the server is not running, or the URL is wrong. */
+export class UnreachableError extends Error {
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`cannot reach tapline at ${url} (${reason}); start it with \`tapline serve\``);
+    this.name = 'UnreachableError';
+  }
+}
+
+export interface ApiClientOptions {
+  /** Where the server listens, e.g. http://127.0.0.1:8080; a trailing /api/v1 is accepted. */
+  url: string;
+  apiKey?: string;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+/**
+ * A thin client of the HTTP API. It speaks node:http rather than fetch because a run-mode
+ * request answers only when the script has finished, which may take an hour, and fetch gives
+ * up on response headers after five minutes.
+ */
+export class ApiClient {
+  readonly baseUrl: string;
+  private readonly apiKey: string | undefined;
+
+  constructor(options: ApiClientOptions) {
+    this.baseUrl = options.url.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
+    this.apiKey = options.apiKey || undefined;
+  }
+
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.request<T>('GET', path, { query });
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, { body });
+  }
+
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, { body });
+  }
+
+  delete(path: string, query?: Query): Promise<void> {
+    return this.request<void>('DELETE', path, { query });
+  }
+
+  private request<T>(method: string, path: string, options: { query?: Query; body?: unknown }) {
+    const url = new URL(`${this.baseUrl}/api/v1${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const payload = options.body === undefined ? undefined : stringifyRecords(options.body);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    if (this.apiKey) headers['x-api-key'] = this.apiKey;
+
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise<T>((resolve, reject) => {
+      const req = transport.request(url, { method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (error) => reject(new UnreachableError(this.baseUrl, error.message)));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve(this.answer<T>(res.statusCode ?? 0, text));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        reject(new UnreachableError(this.baseUrl, error.code ?? error.message));
+      });
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  private answer<T>(status: number, text: string): T {
+    let body: unknown = undefined;
+    if (text.length > 0) {
+      try {
+        // Records may hold integers past 2^53; this parse keeps them exact.
+        body = parseRecordJson(text);
+      } catch {
+        if (status < 400) {
+          throw new ApiError(
+            status,
+            'bad_answer',
+            `the server answered ${status} with non-JSON`,
+            {},
+          );
+        }
+      }
+    }
+    if (status >= 200 && status < 300) return body as T;
+
+    const error = (body as { error?: Record<string, unknown> } | undefined)?.error;
+    if (error && typeof error.message === 'string') {
+      const { code, message, ...details } = error;
+      throw new ApiError(status, String(code ?? 'error'), message, details);
+    }
+    const excerpt = text.slice(0, 200).trim();
+    throw new ApiError(status, 'http_error', `the server answered ${status}: ${excerpt}`, {});
+  }
+}

@@ -1,0 +1,175 @@
+import type { ApiClient } from './api-client.js';
+import { CliError } from './cli-error.js';
+import type { Output } from './output.js';
+
+export interface StatusEvent {
+  pipeline: string;
+  processName: string;
+  pipelineToken: string;
+  state: 'begin' | 'processing' | 'end';
+  code: 'info' | 'warning' | 'error';
+  description: string;
+  dateTime: string;
+}
+
+export interface JobRollup {
+  pipelineToken: string;
+  pipeline: string;
+  status: 'processing' | 'success' | 'warning' | 'error' | 'timed_out';
+  startedAt: string;
+  lastEventAt: string | null;
+  elapsedMs: number;
+  recordCount: number;
+  lastError: { processName: string; description: string; explanation?: string | null } | null;
+}
+
+export interface LoadStatus {
+  rollup: {
+    status: 'processing' | 'success' | 'warning' | 'error';
+    allDone: boolean;
+    jobCount: number;
+    jobs: JobRollup[];
+  };
+  events: StatusEvent[];
+}
+
+export type TokenKind = 'publishertoken' | 'pipelinetoken';
+
+export function fetchStatus(client: ApiClient, kind: TokenKind, token: string) {
+  return client.get<LoadStatus>('/pipeline/status', { [kind]: token, withrollup: 'true' });
+}
+
+/** A token is either kind; the publisher's is tried first because a run's answer leads with it. */
+export async function findStatus(
+  client: ApiClient,
+  token: string,
+): Promise<{ kind: TokenKind; status: LoadStatus }> {
+  for (const kind of ['publishertoken', 'pipelinetoken'] as const) {
+    const status = await fetchStatus(client, kind, token);
+    if (status.rollup.jobCount > 0) return { kind, status };
+  }
+  throw new CliError(
+    'unknown_token',
+    `no load job carries the token '${token}'; pass a publisherToken or pipelineToken from a ` +
+      'run-mode answer (tapline tap runs NAME lists them)',
+  );
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The stage a job is in: its newest event, e.g. "SqliteLoader processing: 1000 rows". */
+function stageOf(job: JobRollup, events: StatusEvent[]): string {
+  const last = events.filter((event) => event.pipelineToken === job.pipelineToken).at(-1);
+  return last ? `${last.processName} ${last.state}: ${last.description}` : 'queued';
+}
+
+/** One job as a line; with `width`, the stage text is cut so the line never wraps. */
+export function jobLine(
+  out: Output,
+  job: JobRollup,
+  events: StatusEvent[],
+  width = Infinity,
+): string {
+  let stage = job.lastError
+    ? `${job.lastError.processName}: ${job.lastError.description}`
+    : stageOf(job, events);
+  const fields = [
+    job.pipeline,
+    job.pipelineToken.slice(0, 8),
+    job.status,
+    `${job.recordCount} records`,
+    seconds(job.elapsedMs),
+  ];
+  const used = 2 + fields.join('  ').length + 2;
+  if (used + stage.length > width) stage = `${stage.slice(0, Math.max(0, width - used - 1))}…`;
+  fields[2] = out.status(job.status);
+  return `  ${[...fields, out.style.dim(stage)].join('  ')}`;
+}
+
+/** Redraws the job lines in place on a terminal; elsewhere prints a line when one changes. */
+class ProgressDisplay {
+  private drawn = 0;
+  private readonly printed = new Map<string, string>();
+  private readonly live = process.stderr.isTTY === true;
+
+  constructor(private readonly out: Output) {}
+
+  show(status: LoadStatus): void {
+    if (this.out.json) return;
+    const width = this.live ? (process.stderr.columns ?? 120) - 1 : Infinity;
+    const lines = status.rollup.jobs.map((job) => jobLine(this.out, job, status.events, width));
+    if (this.live) {
+      const up = this.drawn > 0 ? `\u001b[${this.drawn}A` : '';
+      process.stderr.write(`${up}${lines.map((line) => `\u001b[2K${line}`).join('\n')}\n`);
+      this.drawn = lines.length;
+      return;
+    }
+    status.rollup.jobs.forEach((job, i) => {
+      // Elapsed time changes every poll; only a change of status or stage is news.
+      const key = `${job.status} ${stageOf(job, status.events)}`;
+      if (this.printed.get(job.pipelineToken) !== key) {
+        this.printed.set(job.pipelineToken, key);
+        this.out.note(lines[i] ?? '');
+      }
+    });
+  }
+}
+
+/** Polls the rollup until every job has ended, showing progress, and returns the last answer. */
+export async function waitForLoad(
+  client: ApiClient,
+  out: Output,
+  kind: TokenKind,
+  token: string,
+  timeoutMs?: number,
+): Promise<LoadStatus> {
+  const display = new ProgressDisplay(out);
+  const started = Date.now();
+  let delayMs = 100;
+  for (;;) {
+    const status = await fetchStatus(client, kind, token);
+    display.show(status);
+    if (status.rollup.allDone) return status;
+    if (timeoutMs !== undefined && Date.now() - started > timeoutMs) {
+      throw new CliError(
+        'wait_timeout',
+        `the load is still ${status.rollup.status} after ${seconds(timeoutMs)}; ` +
+          `check again with: tapline status ${token} --wait`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    delayMs = Math.min(1000, delayMs * 2);
+  }
+}
+
+/** What landed: each loader's closing line, then a total. */
+export function printLoadSummary(out: Output, status: LoadStatus): void {
+  const { rollup, events } = status;
+  for (const event of events) {
+    if (event.processName.endsWith('Loader') && event.state === 'end' && event.code !== 'error') {
+      out.line(`  ${event.processName}: ${event.description}`);
+    }
+  }
+  for (const job of rollup.jobs) {
+    if (job.lastError) {
+      out.line(
+        out.style.red(`  ${job.lastError.processName} failed: ${job.lastError.description}`),
+      );
+      if (job.lastError.explanation) out.line(`  why: ${job.lastError.explanation}`);
+    }
+  }
+  const delivered = rollup.jobs
+    .filter((job) => job.status === 'success' || job.status === 'warning')
+    .reduce((sum, job) => sum + job.recordCount, 0);
+  const pipelines = [...new Set(rollup.jobs.map((job) => job.pipeline))].join(', ');
+  out.line(
+    `load ${out.status(rollup.status)}: ${rollup.jobCount} job(s), ${delivered} records ` +
+      `loaded through pipeline ${pipelines}`,
+  );
+}
+
+export function loadSucceeded(status: LoadStatus): boolean {
+  return status.rollup.status === 'success' || status.rollup.status === 'warning';
+}

@@ -1,0 +1,115 @@
+import { stringifyRecords } from '../records/record-json.js';
+import type { Output } from './output.js';
+
+export interface TableOptions {
+  /** Total width the table must fit in, separators included. */
+  width: number;
+  /** Applied to the header row after padding, so colour codes never skew the layout. */
+  header?: (text: string) => string;
+}
+
+export interface RenderedTable {
+  lines: string[];
+  /** Columns left out because even at their narrowest they did not fit. */
+  hiddenColumns: string[];
+}
+
+const separator = '  ';
+const widestCell = 60;
+const narrowestColumn = 6;
+
+/** One line of text for a value: records hold strings, numbers, BigInts, nulls and JSON. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'object'
+        ? stringifyRecords(value)
+        : String(value);
+  // A newline or tab inside a cell would break the grid.
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+}
+
+function truncate(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  return `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+}
+
+function length(text: string): number {
+  return [...text].length;
+}
+
+const numeric = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
+/**
+ * Lays rows out in columns that fit `width`: the widest column gives up space first, and when
+ * even narrow columns do not fit, the rightmost ones are left out and named.
+ */
+export function renderTable(
+  headers: string[],
+  rows: unknown[][],
+  options: TableOptions,
+): RenderedTable {
+  const cells = rows.map((row) => headers.map((_, i) => cellText(row[i])));
+  const natural = headers.map((header, i) =>
+    Math.min(widestCell, Math.max(length(header), ...cells.map((row) => length(row[i] ?? '')))),
+  );
+  const rightAligned = headers.map(
+    (_, i) =>
+      cells.some((row) => row[i] !== '') &&
+      cells.every((row) => row[i] === '' || numeric.test(row[i] ?? '')),
+  );
+
+  let shown = headers.length;
+  const total = (widths: number[]) =>
+    widths.reduce((sum, w) => sum + w, 0) + separator.length * Math.max(0, widths.length - 1);
+  let widths = natural.slice(0, shown);
+  const floor = (i: number) => Math.min(natural[i] ?? 0, narrowestColumn);
+
+  while (total(widths) > options.width) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i += 1) {
+      if ((widths[i] ?? 0) > floor(i) && (widest < 0 || (widths[i] ?? 0) > (widths[widest] ?? 0))) {
+        widest = i;
+      }
+    }
+    if (widest >= 0) {
+      widths[widest] = (widths[widest] ?? 0) - 1;
+    } else if (shown > 1) {
+      shown -= 1;
+      widths = widths.slice(0, shown);
+    } else {
+      break;
+    }
+  }
+
+  const format = (values: string[]) =>
+    widths
+      .map((w, i) => {
+        const text = truncate(values[i] ?? '', w);
+        const pad = ' '.repeat(Math.max(0, w - length(text)));
+        return rightAligned[i] ? pad + text : text + pad;
+      })
+      .join(separator)
+      .trimEnd();
+
+  const paintHeader = options.header ?? ((text: string) => text);
+  return {
+    lines: [paintHeader(format(headers)), ...cells.map(format)],
+    hiddenColumns: headers.slice(shown),
+  };
+}
+
+/** A table fitted to the output's width, with a note when columns had to be left out. */
+export function printTable(out: Output, headers: string[], rows: unknown[][]): void {
+  const table = renderTable(headers, rows, { width: out.width, header: out.style.bold });
+  for (const line of table.lines) out.line(line);
+  if (table.hiddenColumns.length > 0) {
+    const names = table.hiddenColumns.join(', ');
+    out.line(
+      out.style.dim(`(${table.hiddenColumns.length} more columns: ${names}; --json shows all)`),
+    );
+  }
+}
