@@ -166,3 +166,15 @@ const warningLinePattern =
 export function warningLines(logs: string): string[] {
   return logs.split('\n').filter((line) => warningLinePattern.test(line));
 }
+
+const windowKeyPattern =
+  /^(since|until|from|to|start|end|begin|after|before|day|date|(start|end|from|to)_?(date|time)|date_?(from|to))$/i;
+export const datePattern = /^\d{4}-\d{2}-\d{2}/;
+
+/** The params that look like a date window: a window-like name (since, until, …) or an ISO date. */
+export function dateWindow(params: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(params).filter(
+    ([key, value]) =>
+      windowKeyPattern.test(key) || (typeof value === 'string' && datePattern.test(value)),
+  );
+}

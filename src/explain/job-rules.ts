@@ -4,7 +4,7 @@
  */
 import { httpFailure, likelyHost, quote } from './clues.js';
 import type { JobErrorFacts } from './facts.js';
-import type { RuleAnswer } from './run-rules.js';
+import type { RuleAnswer } from './cause-rules.js';
 
 interface JobRule {
   cause: string;
@@ -74,7 +74,10 @@ export const jobRules: JobRule[] = [
           : Number(status) === 404
             ? "check the destination's URL"
             : 'the receiver rejected the batch; its response body says why';
-      return `${capital(endpoint(facts))} answered HTTP ${status} in pipeline '${facts.pipeline}': ${next}.`;
+      return (
+        `${capital(endpoint(facts))} answered HTTP ${status} in pipeline ` +
+        `'${facts.pipeline}': ${next}.`
+      );
     },
   },
   {
@@ -98,7 +101,14 @@ export const jobRules: JobRule[] = [
   {
     cause: 'missing_primary_key',
     match: regex(
-      /(primary ?key[^\n]*(?:missing|null|empty|no value|absent|required)|(?:missing|null|empty|no value)[^\n]*primary ?key|NOT NULL constraint failed)/i,
+      new RegExp(
+        [
+          'primary ?key[^\\n]*(?:missing|null|empty|no value|absent|required)',
+          '(?:missing|null|empty|no value)[^\\n]*primary ?key',
+          'NOT NULL constraint failed',
+        ].join('|'),
+        'i',
+      ),
     ),
     say: (_found, facts) =>
       `A record had no value for the primary key ${named(facts.description, 'field')} of ` +
@@ -109,7 +119,17 @@ export const jobRules: JobRule[] = [
   {
     cause: 'type_mismatch',
     match: regex(
-      /(type mismatch|datatype mismatch|expected (?:an? )?(?:integer|number|decimal|boolean|date|timestamp|string|json)|cannot (?:convert|cast|coerce)|invalid input syntax for type|not an? (?:valid )?(?:integer|number|decimal|boolean|date|timestamp))/i,
+      new RegExp(
+        [
+          'type mismatch',
+          'datatype mismatch',
+          'expected (?:an? )?(?:integer|number|decimal|boolean|date|timestamp|string|json)',
+          'cannot (?:convert|cast|coerce)',
+          'invalid input syntax for type',
+          'not an? (?:valid )?(?:integer|number|decimal|boolean|date|timestamp)',
+        ].join('|'),
+        'i',
+      ),
     ),
     say: ([what], facts) =>
       `A value did not fit its column's type in pipeline '${facts.pipeline}' ` +

@@ -1,0 +1,440 @@
+/**
+ * The causes the rules know, as one table tried in order: first match wins. Each rule names the
+ * cause with the clue it found (module, status, host, field, limit) and the next step, in one
+ * short paragraph. `run-rules.ts` decides which text to search and how to frame the answer.
+ */
+import {
+  dateWindow,
+  httpFailure,
+  likelyHost,
+  likelyUrl,
+  quote,
+  scriptFrame,
+  type HttpFailure,
+} from './clues.js';
+import type { RunFacts } from './facts.js';
+
+export interface RuleAnswer {
+  /** A stable name for the cause, for logs and tests: `missing_module`, `http_401`. */
+  cause: string;
+  text: string;
+}
+
+/** What a rule looks at: the facts, and the text to search (error and logs, or logs alone). */
+export interface Scene {
+  facts: RunFacts;
+  text: string;
+}
+
+interface CauseRule {
+  cause: string;
+  /** Captures (regex groups) when the rule applies, else null. */
+  match: (scene: Scene) => string[] | null;
+  say: (found: string[], scene: Scene) => string;
+}
+
+const regex =
+  (pattern: RegExp) =>
+  ({ text }: Scene): string[] | null => {
+    const found = pattern.exec(text);
+    return found ? found.map((group) => group ?? '') : null;
+  };
+
+const kind =
+  (failureKind: RunFacts['failureKind']) =>
+  ({ facts }: Scene): string[] | null =>
+    facts.failureKind === failureKind ? [facts.error ?? ''] : null;
+
+const either =
+  (...tests: ((scene: Scene) => string[] | null)[]) =>
+  (scene: Scene): string[] | null => {
+    for (const test of tests) {
+      const found = test(scene);
+      if (found) return found;
+    }
+    return null;
+  };
+
+function hostIn({ facts, text }: Scene): string {
+  const host = likelyHost({
+    error: text,
+    logs: facts.logs,
+    params: JSON.stringify(facts.params),
+    script: facts.tap.script,
+  });
+  return host ? `the host ${host}` : 'the host in the script';
+}
+
+/** " at tap.py line N, in f()" for the innermost frame of the script, or nothing. */
+export function at({ text }: Scene): string {
+  const frame = scriptFrame(text);
+  return frame ? ` at tap.py line ${frame.line}, in ${frame.functionName}()` : '';
+}
+
+function windowHint(params: Record<string, unknown>): string {
+  const keys = dateWindow(params).map(([key]) => key);
+  return keys.length > 0 ? ` (${keys.join(', ')})` : ' (e.g. since/until)';
+}
+
+function statusText(http: HttpFailure): string {
+  const reason = http.reason ? ` ${http.reason}` : '';
+  const url = http.url ? ` for ${http.url}` : '';
+  return `HTTP ${http.status}${reason}${url}`;
+}
+
+const http =
+  (accept: (status: number) => boolean) =>
+  ({ text }: Scene): string[] | null => {
+    const found = httpFailure(text);
+    return found && accept(found.status) ? [text] : null;
+  };
+
+function httpOf(scene: Scene): HttpFailure {
+  return httpFailure(scene.text) ?? { status: 0, reason: null, url: null };
+}
+
+// Import names whose pip package has another name; the common cases in fetch scripts.
+const pipNames: Record<string, string> = {
+  yaml: 'PyYAML',
+  bs4: 'beautifulsoup4',
+  dateutil: 'python-dateutil',
+  dotenv: 'python-dotenv',
+  PIL: 'Pillow',
+  sklearn: 'scikit-learn',
+  jwt: 'PyJWT',
+  psycopg2: 'psycopg2-binary',
+};
+
+function size(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.round(bytes / 1024 / 1024)} MiB`;
+  return bytes >= 1024 ? `${Math.round(bytes / 1024)} KiB` : `${bytes} bytes`;
+}
+
+/** The limit a runner message names: its last "<n> bytes". */
+function limitIn(error: string | undefined): number | null {
+  const all = [...(error ?? '').matchAll(/(\d+) bytes/g)];
+  const last = all[all.length - 1]?.[1];
+  return last ? Number(last) : null;
+}
+
+export const causeRules: CauseRule[] = [
+  {
+    cause: 'missing_secret',
+    match: regex(/secret '([^']+)'[^\n]*?(?:does not exist|not found|is missing|unknown)/i),
+    say: ([, name]) =>
+      `The tap uses the secret '${name}', which does not exist in tapline's secret store. ` +
+      `Create it (POST /api/v1/secrets with that name and its fields) or set the tap's secret ` +
+      `to one that exists, then run again.`,
+  },
+  {
+    cause: 'no_fetch',
+    match: either(kind('no_fetch'), regex(/has no attribute 'fetch'|does not define fetch/)),
+    say: () =>
+      `The script does not define fetch(). tapline calls a module-level function named fetch ` +
+      `with no arguments: add "def fetch():" that returns or yields the records, and check its ` +
+      `spelling and that it is not indented inside another block.`,
+  },
+  {
+    cause: 'timeout',
+    match: kind('timeout'),
+    say: ([error], { facts }) => {
+      const seconds = /(\d+(?:\.\d+)?)\s*(?:s\b|sec|second)/.exec(error ?? '')?.[1];
+      const limit = seconds ? ` of ${seconds} s` : '';
+      const setting =
+        facts.mode === 'test'
+          ? 'runner.testTimeoutSeconds, 300 s by default'
+          : 'runner.runTimeoutSeconds, 3600 s by default';
+      return (
+        `The run hit tapline's ${facts.mode}-mode timeout${limit} and was stopped. If the source ` +
+        `is just slow, raise the tap's timeoutSeconds (or ${setting}, for every tap); better, ` +
+        `fetch less per run by passing a smaller window through params${windowHint(facts.params)}. ` +
+        `A request without its own timeout that hangs also ends here.`
+      );
+    },
+  },
+  {
+    cause: 'memory_limit',
+    match: either(kind('memory_limit'), regex(/^MemoryError\b/m)),
+    say: ([error]) => {
+      const bytes = limitIn(error);
+      const limit = bytes ? ` (${size(bytes)})` : ' (2 GiB by default)';
+      return (
+        `The script ran out of memory: tapline caps each run at runner.memoryBytes${limit}. ` +
+        `Yield records one at a time from fetch() instead of building a list, read large ` +
+        `responses page by page, or raise runner.memoryBytes.`
+      );
+    },
+  },
+  {
+    cause: 'record_too_large',
+    match: kind('record_too_large'),
+    say: ([error]) => {
+      const bytes = limitIn(error);
+      return (
+        `One record was larger than the limit, runner.maxRecordBytes ` +
+        `(${bytes ? size(bytes) : '16 MiB by default'}). Split it into several records (one per ` +
+        `item of a nested list), drop bulky fields such as raw payloads, or raise ` +
+        `runner.maxRecordBytes.`
+      );
+    },
+  },
+  {
+    cause: 'aborted',
+    match: kind('aborted'),
+    say: () =>
+      `The run was stopped before it finished because tapline was shutting down or the run was ` +
+      `cancelled; nothing is wrong with the script as far as this run shows. Run it again.`,
+  },
+  {
+    cause: 'syntax_error',
+    match: either(
+      regex(/((?:SyntaxError|IndentationError|TabError): [^\n]*?)(?: \([^)]*, line (\d+)\))?$/m),
+      kind('syntax_error'),
+    ),
+    say: ([, message, line], { text }) => {
+      const lineNo = line || /line (\d+)/.exec(text)?.[1];
+      const where = lineNo ? ` on line ${lineNo}` : '';
+      return (
+        `Python could not read the script: ${quote(message || text)}${where}. Fix that line, ` +
+        `and look at the line before it too (an unclosed bracket or quote is often reported one ` +
+        `line late).`
+      );
+    },
+  },
+  {
+    cause: 'missing_module',
+    match: regex(/No module named '([^']+)'/),
+    say: ([, module]) => {
+      const top = (module ?? '').split('.')[0] ?? '';
+      const pip = pipNames[top] ?? top;
+      return (
+        `The script imports '${module}', which is not installed in the Python tapline runs taps ` +
+        `with (TAPLINE_PYTHON or runner.python; python3 by default). Install it into that ` +
+        `interpreter ("python3 -m pip install ${pip}"), point TAPLINE_PYTHON at a virtualenv ` +
+        `that has it, or use the standard library instead (urllib.request and json cover most ` +
+        `HTTP APIs).`
+      );
+    },
+  },
+  {
+    cause: 'import_name',
+    match: regex(/cannot import name '([^']+)' from '([^']+)'/),
+    say: ([, name, module]) =>
+      `The installed version of '${module}' has no '${name}': the script was written for ` +
+      `another version. Install the version the script expects into the Python tapline uses ` +
+      `(TAPLINE_PYTHON), or change the import to match the installed one.`,
+  },
+  {
+    cause: 'tls_certificate',
+    match: regex(/CERTIFICATE_VERIFY_FAILED\]?\s*(?:certificate verify failed:?\s*)?([^\n(')]*)/),
+    say: ([, reason], scene) =>
+      `The TLS certificate of ${hostIn(scene)} was not trusted` +
+      `${reason?.trim() ? ` (${reason.trim()})` : ''}. If the source uses a private or ` +
+      `self-signed certificate, point SSL_CERT_FILE (or REQUESTS_CA_BUNDLE for requests) at its ` +
+      `CA certificate; do not turn verification off. An expired certificate or a wrong host ` +
+      `name must be fixed on the server.`,
+  },
+  {
+    cause: 'tls',
+    match: regex(/\[SSL: (\w+)\] ?([^(\n'>]*)|(SSLError|ssl\.SSL\w*Error)/),
+    say: ([, code, detail, type], scene) =>
+      `The TLS handshake with ${hostIn(scene)} failed (${detail?.trim() || code || type}). ` +
+      `Check the URL's scheme and port: "wrong version number" means the port speaks plain ` +
+      `HTTP, so use http:// or the HTTPS port; otherwise the server's TLS setup or a proxy ` +
+      `is at fault.`,
+  },
+  {
+    cause: 'dns',
+    match: regex(
+      new RegExp(
+        [
+          'Name or service not known', // glibc
+          'nodename nor servname', // macOS
+          'Temporary failure in name resolution', // no DNS server reachable
+          'getaddrinfo (?:failed|ENOTFOUND)',
+          'NameResolutionError', // urllib3 2.x
+          'No address associated with hostname',
+          'ENOTFOUND',
+          'Failed to resolve',
+        ].join('|'),
+      ),
+    ),
+    say: (_found, scene) =>
+      `The name of ${hostIn(scene)} could not be resolved (DNS lookup failed). Check the host ` +
+      `name in the URL for typos, and that the machine running tapline can resolve it ` +
+      `(network, VPN, or the proxy variables).`,
+  },
+  {
+    cause: 'connection_refused',
+    match: regex(/Connection refused|ECONNREFUSED|\[Errno 111\]|\[Errno 61\]|WinError 10061/),
+    say: (_found, scene) =>
+      `Nothing accepted the connection at ${hostIn(scene)} (connection refused): the service is ` +
+      `down, or the host or port is wrong. Check the URL and that the service is running and ` +
+      `reachable from the machine running tapline.`,
+  },
+  {
+    cause: 'request_timeout',
+    match: regex(/(ReadTimeout|ConnectTimeout|TimeoutError|socket\.timeout|timed out)/),
+    say: ([what], scene) =>
+      `The source at ${hostIn(scene)} did not answer within the request's own timeout ` +
+      `(${what}). It may be slow or overloaded: retry later, raise the timeout passed to the ` +
+      `request, or ask for less per request through params (a smaller window or page size).`,
+  },
+  {
+    cause: 'http_401',
+    match: http((status) => status === 401),
+    say: (_found, scene) => {
+      const secret = scene.facts.tap.secret;
+      const advice = secret
+        ? `Check that the secret '${secret}' holds a current key or token and that the script ` +
+          `sends it the way the source expects (header name, "Bearer " prefix).`
+        : `The tap has no secret: if the source needs a key or token, store it as a secret, ` +
+          `set it as the tap's secret and send it from the script.`;
+      return `The source refused the credentials (${statusText(httpOf(scene))}). ${advice}`;
+    },
+  },
+  {
+    cause: 'http_403',
+    match: http((status) => status === 403),
+    say: (_found, scene) => {
+      const secret = scene.facts.tap.secret;
+      const who = secret
+        ? `The key in secret '${secret}' may lack a permission or scope for this resource, or ` +
+          `be limited to other IP addresses`
+        : `The request may need credentials (the tap has no secret), or the source blocks ` +
+          `this client's IP address or User-Agent`;
+      return (
+        `The source refused access (${statusText(httpOf(scene))}). ${who}; check the ` +
+        `account's access to this resource. Some APIs also answer 403 when a rate limit is hit.`
+      );
+    },
+  },
+  {
+    cause: 'http_404',
+    match: http((status) => status === 404),
+    say: (_found, scene) => {
+      const found = httpOf(scene);
+      const url = found.url ?? likelyUrl(scene.text, JSON.stringify(scene.facts.params));
+      const what = url ? `at ${url}` : 'at the requested URL';
+      return (
+        `The source has nothing ${what} (HTTP 404 Not Found). Check the URL's path, the API ` +
+        `version, and any ids or dates the script builds into it from params.`
+      );
+    },
+  },
+  {
+    cause: 'http_429',
+    match: http((status) => status === 429),
+    say: (_found, scene) =>
+      `The source is rate limiting the tap (${statusText(httpOf(scene))}). Slow down: retry ` +
+      `with backoff (honour the Retry-After header), make fewer requests per run, or fetch a ` +
+      `smaller window through params${windowHint(scene.facts.params)}.`,
+  },
+  {
+    cause: 'http_5xx',
+    match: http((status) => status >= 500),
+    say: (_found, scene) =>
+      `The source itself is failing (${statusText(httpOf(scene))}): that is an error on its ` +
+      `side, not in the tap. Retry later; if the same request keeps failing, a smaller window ` +
+      `or page size through params may keep it from timing out on the source's side.`,
+  },
+  {
+    cause: 'http_4xx',
+    match: http((status) => status >= 400 && status < 500),
+    say: (_found, scene) =>
+      `The source rejected the request (${statusText(httpOf(scene))}). Check the query ` +
+      `parameters the script builds from params (date formats, names, limits) against the ` +
+      `API's documentation; the response body usually says which one is wrong.`,
+  },
+  {
+    cause: 'json_decode',
+    match: regex(
+      new RegExp(
+        `(${[
+          'JSONDecodeError[^\\n]*',
+          'Expecting value: line \\d+ column \\d+[^\\n]*',
+          'Unterminated string starting at[^\\n]*',
+          'Extra data: line \\d+[^\\n]*',
+        ].join('|')})`,
+      ),
+    ),
+    say: ([detail]) =>
+      `The source did not send JSON (${quote(detail ?? '', 100)}): the body was probably an ` +
+      `HTML error page, an empty answer or another format. Check the response's status and ` +
+      `Content-Type before parsing, and log the first characters of the body to see what ` +
+      `came back.`,
+  },
+  {
+    cause: 'key_error',
+    match: regex(/^(?:builtins\.)?KeyError: (.+)$/m),
+    say: ([, field], scene) =>
+      `The script read the field ${field} from a response that does not have it ` +
+      `(KeyError${at(scene)}). The source may have answered with an error body or a ` +
+      `different shape: log the response's keys or status, and use .get(${field}) where the ` +
+      `field may be missing.`,
+  },
+  {
+    cause: 'none_value',
+    match: regex(/'NoneType' object (?:is not (?:subscriptable|iterable)|has no attribute '\w+')/),
+    say: ([detail], scene) => {
+      const code = scriptFrame(scene.text)?.code ?? '';
+      const fields = [...code.matchAll(/\[\s*['"]([^'"]+)['"]\s*\]|\.get\(\s*['"]([^'"]+)['"]/g)]
+        .map((found) => `'${found[1] ?? found[2]}'`)
+        .filter((field, index, all) => all.indexOf(field) === index);
+      const reading = fields.length > 0 ? ` while reading ${fields.join(', ')}` : '';
+      return (
+        `The script used a value that was None${reading} (TypeError: ${detail}${at(scene)}). ` +
+        `A field of the response was null or missing: check it before use, e.g. ` +
+        `(item.get("x") or {}), and log what the source returned.`
+      );
+    },
+  },
+  {
+    cause: 'list_not_object',
+    match: regex(/list indices must be integers or slices, not str/),
+    say: (_found, scene) =>
+      `The script read a field by name from a list (TypeError${at(scene)}): the response is a ` +
+      `JSON array where the script expected an object. Loop over the items, or check the ` +
+      `API's response shape.`,
+  },
+  {
+    cause: 'string_not_object',
+    match: regex(/string indices must be integers/),
+    say: (_found, scene) =>
+      `The script read a field by name from a string (TypeError${at(scene)}): the response ` +
+      `body was not parsed as JSON. Call response.json() or json.loads() on it first.`,
+  },
+  {
+    cause: 'file_not_found',
+    match: regex(/No such file or directory: '([^']+)'/),
+    say: ([, file]) =>
+      `The file '${file}' does not exist where the script looks for it. Taps run in their own ` +
+      `working directory: use an absolute path (or pass it through params) and check the file ` +
+      `is on the machine running tapline.`,
+  },
+  {
+    cause: 'bad_output',
+    match: kind('bad_output'),
+    say: ([error]) =>
+      `tapline could not read what fetch() returned (${quote(error ?? '', 120)}). fetch() must ` +
+      `return or yield dicts (one per record) or lists (rows, header first), or ` +
+      `{"records": [...], "state": {...}}.`,
+  },
+  {
+    cause: 'crashed',
+    match: kind('crashed'),
+    say: ([error]) =>
+      `The Python process ended without a Python error (${quote(error ?? 'no message', 120)}): ` +
+      `it was killed by a signal or crashed inside a native library. If it was killed, memory ` +
+      `is the usual reason; check the logs' last lines and the libraries the script uses.`,
+  },
+];
+
+/** The first cause whose rule matches the scene, or null. */
+export function firstCause(scene: Scene): RuleAnswer | null {
+  for (const rule of causeRules) {
+    const found = rule.match(scene);
+    if (found) return { cause: rule.cause, text: rule.say(found, scene) };
+  }
+  return null;
+}
