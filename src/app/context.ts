@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
+import type { LogMask } from '../log/logger.js';
 import { KeyService } from '../auth/key-service.js';
 import type { Config } from '../config/config.js';
 import { EmbeddedQueue } from '../jobs/embedded-queue.js';
@@ -39,7 +40,11 @@ const packageJson = createRequire(import.meta.url)('../../package.json') as { ve
  * Wires the services together: the one place that knows which store and queue implementations
  * are in use. The HTTP server, the CLI's embedded commands and tests all start here.
  */
-export async function createContext(config: Config, logger: Logger): Promise<AppContext> {
+export async function createContext(
+  config: Config,
+  logger: Logger,
+  logMask?: LogMask,
+): Promise<AppContext> {
   if (config.databaseUrl) {
     // Server mode (Postgres metadata store and queue) is designed (DESIGN section 8) but not
     // built yet; refusing is better than silently running embedded against the wrong data.
@@ -58,6 +63,8 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     SecretBox.open(config.dataDir, process.env.TAPLINE_SECRET_KEY),
     extraMasked,
   );
+  await secrets.refreshMasker();
+  logMask?.set((line) => secrets.masker().mask(line));
   const taps = new TapService(store);
   const status = new StatusService(store, config.jobs.timeoutSeconds * 1000);
   const state = new StateCommitter(store);

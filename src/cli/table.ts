@@ -62,27 +62,38 @@ export function renderTable(
       cells.every((row) => row[i] === '' || numeric.test(row[i] ?? '')),
   );
 
+  // Headers give way first (down to their values' width), then the widest values, then
+  // whole columns from the right.
+  const content = headers.map((_, i) =>
+    Math.min(
+      natural[i] ?? 0,
+      Math.max(narrowestColumn, ...cells.map((row) => length(row[i] ?? ''))),
+    ),
+  );
+  const floors = [content, headers.map((_, i) => Math.min(natural[i] ?? 0, narrowestColumn))];
   let shown = headers.length;
-  const total = (widths: number[]) =>
+  let widths = natural.slice();
+  const total = () =>
     widths.reduce((sum, w) => sum + w, 0) + separator.length * Math.max(0, widths.length - 1);
-  let widths = natural.slice(0, shown);
-  const floor = (i: number) => Math.min(natural[i] ?? 0, narrowestColumn);
 
-  while (total(widths) > options.width) {
-    let widest = -1;
-    for (let i = 0; i < widths.length; i += 1) {
-      if ((widths[i] ?? 0) > floor(i) && (widest < 0 || (widths[i] ?? 0) > (widths[widest] ?? 0))) {
-        widest = i;
-      }
-    }
-    if (widest >= 0) {
+  for (const floor of floors) {
+    while (total() > options.width) {
+      let widest = -1;
+      widths.forEach((w, i) => {
+        if (
+          w > (floor[i] ?? 0) &&
+          (widest < 0 || w - (floor[i] ?? 0) > (widths[widest] ?? 0) - (floor[widest] ?? 0))
+        ) {
+          widest = i;
+        }
+      });
+      if (widest < 0) break;
       widths[widest] = (widths[widest] ?? 0) - 1;
-    } else if (shown > 1) {
-      shown -= 1;
-      widths = widths.slice(0, shown);
-    } else {
-      break;
     }
+  }
+  while (total() > options.width && shown > 1) {
+    shown -= 1;
+    widths = widths.slice(0, shown);
   }
 
   const format = (values: string[]) =>

@@ -52,6 +52,10 @@ export class SqliteLoader implements DestinationLoader {
   private readonly plans = new Map<string, KeyPlan | typeof frozenOut>();
   private order: string[] = [];
   private insert: Database.Statement | undefined;
+  private insertMany: Database.Statement | undefined;
+  private rowsPerInsert = 1;
+  /** Rows built but not yet inserted; always flushed before the table changes shape. */
+  private pending: unknown[][] = [];
   private loaded = 0;
 
   constructor(
@@ -144,7 +148,7 @@ export class SqliteLoader implements DestinationLoader {
             const added = this.addKey(key, batch.fields.get(key) ?? inferType(value)!);
             if (typeof added === 'string') return { ok: false, message: added };
             plan = added;
-            if (values.length < this.order.length) values.push(null);
+            while (values.length < this.order.length) values.push(null);
           }
           if (plan === frozenOut) {
             problem = `field '${key}' has no column in table '${this.table}' (schemaPolicy freeze)`;
@@ -164,14 +168,40 @@ export class SqliteLoader implements DestinationLoader {
           rejected.push({ reason: problem });
           continue;
         }
-        this.insert!.run(values);
+        this.pending.push(values);
+        if (this.pending.length === this.rowsPerInsert) this.flush();
         written += 1;
       }
+      this.flush();
       this.loaded += written;
       return { ok: true, written, rejected };
     } catch (error) {
       return { ok: false, message: this.failure(error) };
     }
+  }
+
+  /**
+   * Inserts the rows waiting in `pending`: full groups through the multi-row statement (a
+   * third fewer native calls per row than one statement per row), the rest one by one.
+   */
+  private flush(): void {
+    const rows = this.pending;
+    if (rows.length === 0) return;
+    this.pending = [];
+    let next = 0;
+    if (rows.length === this.rowsPerInsert && this.insertMany) {
+      const width = this.order.length;
+      const flat: unknown[] = new Array(rows.length * width);
+      for (let row = 0; row < rows.length; row += 1) {
+        const values = rows[row]!;
+        for (let column = 0; column < width; column += 1) {
+          flat[row * width + column] = values[column] ?? null;
+        }
+      }
+      this.insertMany.run(flat);
+      next = rows.length;
+    }
+    for (; next < rows.length; next += 1) this.insert!.run(rows[next]!);
   }
 
   async finish(): Promise<FinishOutcome> {
@@ -259,6 +289,7 @@ export class SqliteLoader implements DestinationLoader {
         this.plans.set(key, frozenOut);
         return frozenOut;
       }
+      this.flush();
       this.db!.exec(
         `ALTER TABLE ${quoteIdentifier(this.table)} ` +
           `ADD COLUMN ${quoteIdentifier(resolved.column)} ${sqlColumnType(type)}`,
@@ -288,25 +319,33 @@ export class SqliteLoader implements DestinationLoader {
   private prepareInsert(): void {
     const table = quoteIdentifier(this.table);
     const columns = this.order.map(quoteIdentifier);
-    let sql =
-      `INSERT INTO ${table} (${columns.join(', ')}) ` +
-      `VALUES (${columns.map(() => '?').join(', ')})`;
+    const row = `(${columns.map(() => '?').join(', ')})`;
+    let conflict = '';
 
     if (this.destination.writeMode === 'merge') {
       const keyColumns = this.context.primaryKey.map((key) => this.names.resolve(key));
       const keys = keyColumns.map((resolved) => ('column' in resolved ? resolved.column : ''));
       const index = quoteIdentifier(`${this.table}__tapline_key__${keys.join('__')}`);
       this.db!.exec(
-        `CREATE UNIQUE INDEX IF NOT EXISTS ${index} ON ${table} (${keys.map(quoteIdentifier).join(', ')})`,
+        `CREATE UNIQUE INDEX IF NOT EXISTS ${index} ON ${table} ` +
+          `(${keys.map(quoteIdentifier).join(', ')})`,
       );
       const updates = this.order
         .filter((column) => !keys.includes(column))
         .map((column) => `${quoteIdentifier(column)} = excluded.${quoteIdentifier(column)}`);
-      sql +=
+      conflict =
         ` ON CONFLICT (${keys.map(quoteIdentifier).join(', ')}) DO ` +
         (updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING');
     }
-    this.insert = this.db!.prepare(sql);
+
+    const into = `INSERT INTO ${table} (${columns.join(', ')}) VALUES `;
+    this.insert = this.db!.prepare(`${into}${row}${conflict}`);
+    // SQLite binds at most 32766 parameters per statement.
+    this.rowsPerInsert = Math.max(1, Math.min(64, Math.floor(32_766 / columns.length)));
+    this.insertMany =
+      this.rowsPerInsert > 1
+        ? this.db!.prepare(`${into}${Array(this.rowsPerInsert).fill(row).join(', ')}${conflict}`)
+        : undefined;
   }
 
   /** The declared schema's columns, for a job with no records into a table not yet made. */

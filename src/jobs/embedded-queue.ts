@@ -185,7 +185,7 @@ export class EmbeddedQueue implements JobQueue {
   }
 
   private async explain(job: Job, error: { processName: string; description: string }) {
-    const masker = await this.deps.secrets.masker();
+    const masker = this.deps.secrets.masker();
     const explanation = await explainJobError(
       { pipeline: job.pipeline, processName: error.processName, description: error.description },
       {

@@ -102,7 +102,7 @@ export class RunService {
     }
 
     const log = logger.child({ tap: tap.name, runId, mode: request.mode });
-    const masker = await this.deps.secrets.masker();
+    const masker = this.deps.secrets.masker();
     const stagingPath =
       request.mode === 'run' && tap.targetPipeline !== null
         ? path.join(config.dataDir, 'staging', `${runId}.ndjson`)

@@ -5,11 +5,27 @@ import type { SecretBox } from './secret-box.js';
 
 /** Named sets of credentials; values go in and reach scripts, and are never read back out. */
 export class SecretService {
+  private current: Masker = new Masker([]);
+
   constructor(
     private readonly store: MetadataStore,
     private readonly box: SecretBox,
     private readonly extraMaskedValues: string[] = [],
   ) {}
+
+  /** A masker for every stored secret value and the configured API key, kept current. */
+  masker(): Masker {
+    return this.current;
+  }
+
+  async refreshMasker(): Promise<Masker> {
+    const values = [...this.extraMaskedValues];
+    for (const stored of await this.store.secrets.list()) {
+      values.push(...Object.values(this.box.unseal(stored.sealed)));
+    }
+    this.current = new Masker(values);
+    return this.current;
+  }
 
   async list() {
     const secrets = await this.store.secrets.list();
@@ -23,6 +39,7 @@ export class SecretService {
 
   async put(name: string, values: Record<string, string>) {
     const stored = await this.store.secrets.put(name, Object.keys(values), this.box.seal(values));
+    await this.refreshMasker();
     return {
       name: stored.name,
       fields: stored.fields,
@@ -35,20 +52,12 @@ export class SecretService {
     if (!(await this.store.secrets.delete(name))) {
       throw new TaplineError('secret_not_found', `secret '${name}' does not exist`);
     }
+    // The deleted values stay masked until restart: a script may still hold and print them.
   }
 
   /** The fields of a secret, or undefined when it does not exist. */
   async values(name: string): Promise<Record<string, string> | undefined> {
     const stored = await this.store.secrets.get(name);
     return stored ? this.box.unseal(stored.sealed) : undefined;
-  }
-
-  /** A masker for every stored secret value and the configured API key. */
-  async masker(): Promise<Masker> {
-    const values = [...this.extraMaskedValues];
-    for (const stored of await this.store.secrets.list()) {
-      values.push(...Object.values(this.box.unseal(stored.sealed)));
-    }
-    return new Masker(values);
   }
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { type ConfigInput, loadConfig } from '../config/config.js';
 import { createContext } from '../app/context.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, LogMask } from '../log/logger.js';
+import { TaplineError } from '../errors/catalogue.js';
 import { buildApp } from './app.js';
 
 export interface ServeOptions {
@@ -11,14 +12,28 @@ export interface ServeOptions {
   allowNoAuth?: boolean;
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
 /**
  * Starts the server and wires SIGTERM/SIGINT to a graceful stop: no new requests, running
  * scripts finish within the grace period, unfinished jobs stay queued for the next start.
  */
 export async function serve(options: ServeOptions = {}): Promise<FastifyInstance> {
   const config = loadConfig({ overrides: options.overrides ?? {} });
-  const logger = createLogger({ level: config.logLevel });
-  const context = await createContext(config, logger);
+  const logMask = new LogMask();
+  const logger = createLogger({ level: config.logLevel, mask: logMask });
+  const context = await createContext(config, logger, logMask);
+  if (!isLoopback(config.host) && !options.allowNoAuth && !(await context.keys.enabled())) {
+    await context.close(0);
+    throw new TaplineError(
+      'forbidden',
+      `refusing to listen on ${config.host} without an API key: anyone who reaches it could run ` +
+        "code. Create a key with 'tapline key create NAME --role admin', set TAPLINE_API_KEY, " +
+        'or start with --allow-no-auth',
+    );
+  }
   const app = await buildApp(context);
   const graceMs = options.graceMs ?? 30_000;
 
