@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  api,
+  freePort,
+  type ServerProcess,
+  startServerProcess,
+} from '../support/server-process.js';
+
+const secretValue = 'sk_live_9f8e7d6c5b4a';
+const forms = [
+  secretValue,
+  encodeURIComponent(`${secretValue}/?&`).slice(0, secretValue.length),
+  Buffer.from(secretValue).toString('base64').replace(/=+$/, ''),
+];
+const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-secrets-'));
+let server: ServerProcess;
+
+beforeAll(async () => {
+  server = await startServerProcess(dataDir, await freePort(), { TAPLINE_LOG_LEVEL: 'debug' });
+});
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('keeps a secret value out of answers, stored runs, explanations and server logs', async () => {
+  const created = await api(server.url, 'POST', '/secrets', {
+    name: 'stripe',
+    values: { STRIPE_KEY: secretValue, STRIPE_ACCOUNT: 'acct_1234' },
+  });
+  expect(created.status).toBe(201);
+  expect(JSON.stringify(created.body)).not.toContain(secretValue);
+  expect((await api(server.url, 'GET', '/secrets')).body).toEqual([
+    expect.objectContaining({ name: 'stripe', fields: ['STRIPE_KEY', 'STRIPE_ACCOUNT'] }),
+  ]);
+
+  await api(server.url, 'POST', '/taps', {
+    name: 'leaky',
+    secret: 'stripe',
+    script: `import os, base64, urllib.parse
+def fetch():
+    key = os.environ["STRIPE_KEY"]
+    print(dict(os.environ))
+    print("encoded:", urllib.parse.quote(key + "/?&"))
+    print("b64:", base64.b64encode(key.encode()).decode())
+    yield {"token": key, "account": os.environ["STRIPE_ACCOUNT"]}
+    raise RuntimeError(f"Stripe refused key {key}")
+`,
+  });
+
+  const answers = [
+    await api(server.url, 'POST', '/tap/run', { name: 'leaky' }),
+    await api(server.url, 'POST', '/tap/run', { name: 'leaky', mode: 'run' }),
+  ];
+  for (const answer of answers) {
+    expect(answer.body.status).toBe('failure');
+    expect(answer.body.error).toContain('RuntimeError: Stripe refused key ****');
+    expect(answer.body.logs).toContain("'STRIPE_KEY': '****'");
+    expect(answer.body.aiExplanation).toEqual(expect.any(String));
+  }
+  const history = await api(server.url, 'GET', '/taps/leaky/runs');
+  const stored = await Promise.all(
+    answers.map((a) => api(server.url, 'GET', `/runs/${a.body.runId}`)),
+  );
+  const everything = [
+    JSON.stringify(answers.map((a) => a.body)),
+    JSON.stringify(history.body),
+    JSON.stringify(stored.map((s) => s.body)),
+    server.output(),
+  ].join('\n');
+  for (const form of forms) expect(everything).not.toContain(form);
+  expect(server.output()).toContain('run finished');
+});
