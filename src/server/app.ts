@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../app/context.js';
 import { stringifyRecords } from '../records/record-json.js';
-import { handleError, handleNotFound } from './error-handler.js';
+import { handleError, handleFrameworkError, handleNotFound } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { authHook } from './auth-hook.js';
 import { pipelineRoutes } from './routes/pipelines.js';
@@ -27,6 +27,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     // Request lines would be noise; the onResponse hook below logs what matters.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: bodyLimitBytes,
+    // Long enough for any valid name; longer path segments are refused before routing.
+    maxParamLength: 256,
+    frameworkErrors: handleFrameworkError,
     // Tap names carry dots; a route must not treat ".json" as a format suffix or similar.
     routerOptions: { ignoreTrailingSlash: true },
   });

@@ -70,3 +70,16 @@ export function handleNotFound(request: FastifyRequest, reply: FastifyReply) {
   const error = new TaplineError('not_found', `no route ${request.method} ${request.url}`);
   return reply.code(404).send(errorBody(error));
 }
+
+/** Errors Fastify raises before routing (an over-long path parameter, a bad URL). */
+export function handleFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a name in the path is longer than any valid name'
+      : `the request could not be read: ${error.message}`;
+  return reply.code(400).send(errorBody(new TaplineError('bad_request', message)));
+}
