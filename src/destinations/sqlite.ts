@@ -81,7 +81,7 @@ export class SqliteLoader implements DestinationLoader {
       // FULL: the job is reported loaded right after COMMIT, so the commit must survive power loss.
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
-      db.pragma('cache_size = -32000');
+      db.pragma('cache_size = -8000');
       db.pragma('journal_size_limit = 67108864');
       db.defaultSafeIntegers(true);
       db.exec('BEGIN IMMEDIATE');

@@ -16,7 +16,7 @@ export interface BatchLimits {
   bytes: number;
 }
 
-export const defaultBatchLimits: BatchLimits = { rows: 5_000, bytes: 4 * 1024 * 1024 };
+export const defaultBatchLimits: BatchLimits = { rows: 1_000, bytes: 1024 * 1024 };
 
 /**
  * Streams a staged NDJSON file in bounded batches, so a job of any size is held one batch at a
