@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ScriptRunRequest } from './script-run.js';
 import { runScript } from './spawn.js';
 
 const python = process.env.TAPLINE_PYTHON ?? 'python3';
 const scratch = mkdtempSync(path.join(tmpdir(), 'tapline-limits-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function run(script: string, overrides: Partial<ScriptRunRequest> = {}) {
   return runScript({
