@@ -62,15 +62,15 @@ export function renderTable(
       cells.every((row) => row[i] === '' || numeric.test(row[i] ?? '')),
   );
 
-  // Headers give way first (down to their values' width), then the widest values, then
-  // whole columns from the right.
-  const content = headers.map((_, i) =>
-    Math.min(
-      natural[i] ?? 0,
-      Math.max(narrowestColumn, ...cells.map((row) => length(row[i] ?? ''))),
-    ),
+  // Long values give way first (down to their header's width), then headers (down to their
+  // values' width), then every column down to a few characters, then whole columns.
+  const floorOf = (lengths: number[]) =>
+    headers.map((_, i) => Math.min(natural[i] ?? 0, Math.max(narrowestColumn, lengths[i] ?? 0)));
+  const headerWidths = headers.map(length);
+  const valueWidths = headers.map((_, i) =>
+    Math.max(0, ...cells.map((row) => length(row[i] ?? ''))),
   );
-  const floors = [content, headers.map((_, i) => Math.min(natural[i] ?? 0, narrowestColumn))];
+  const floors = [floorOf(headerWidths), floorOf(valueWidths), floorOf([])];
   let shown = headers.length;
   let widths = natural.slice();
   const total = () =>

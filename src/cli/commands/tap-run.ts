@@ -23,10 +23,14 @@ function describeDuration(ms: number | null): string {
 }
 
 /** Logs, error and explanation: what a user reads when a run did not go as hoped. */
-function printDiagnostics(out: Output, answer: RunAnswer): void {
+function printDiagnostics(out: Output, answer: RunAnswer, maxLogLines = Infinity): void {
+  const lines = answer.logs.trimEnd().split('\n');
   if (answer.logs.trim() !== '') {
-    out.line(out.style.bold('logs:'));
-    out.line(indent(answer.logs));
+    const cut = lines.length - maxLogLines;
+    out.line(
+      out.style.bold(cut > 0 ? `logs (last ${maxLogLines} lines; --json has all):` : 'logs:'),
+    );
+    out.line(indent(lines.slice(Math.max(0, cut)).join('\n')));
   }
   if (answer.error) {
     out.line(out.style.bold(out.style.red('error:')));
@@ -81,7 +85,8 @@ function printRunAnswer(out: Output, answer: RunAnswer): void {
     const reason = answer.persistedReason ?? 'unknown';
     out.line(`nothing persisted: ${reason} (${reasons[reason] ?? reason})`);
   }
-  printDiagnostics(out, answer);
+  // A run's logs can be long; its data went to the pipeline, so only their end is news.
+  printDiagnostics(out, answer, answer.status === 'success' ? 5 : 40);
 }
 
 function runBody(name: string, mode: 'test' | 'run', options: RunOptions) {
@@ -182,27 +187,16 @@ export function registerTapRunCommands(tap: Command): void {
         if (runs.length === 0) return out.line(`tap '${name}' has not run yet`);
         printTable(
           out,
-          [
-            'RUN',
-            'MODE',
-            'TRIGGER',
-            'STATUS',
-            'RECORDS',
-            'STARTED',
-            'DURATION',
-            'PERSISTED',
-            'TOKEN',
-          ],
+          ['RUN', 'MODE', 'TRIGGER', 'STATUS', 'RECORDS', 'STARTED', 'DURATION', 'PERSISTED'],
           runs.map((run) => [
             run.runId,
             run.mode,
             run.trigger,
             run.status,
             run.recordCount,
-            run.startedAt,
+            run.startedAt.slice(0, 19).replace('T', ' '),
             describeDuration(run.durationMs),
             run.persisted ? 'yes' : (run.persistedReason ?? 'no'),
-            run.publisherToken ?? '',
           ]),
         );
       },

@@ -1,0 +1,281 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliServer, closedPort, runCli, startCliServer } from './cli-process.js';
+
+let server: CliServer;
+let files: string;
+let tapline: (...args: string[]) => ReturnType<typeof runCli>;
+
+function file(name: string, text: string): string {
+  const full = path.join(files, name);
+  writeFileSync(full, text);
+  return full;
+}
+
+const numbersScript = `def fetch():
+    print("fetching three numbers")
+    return [
+        {"id": 1, "name": "one", "big": 2033735037361704962},
+        {"id": 2, "name": "two", "big": 7},
+        {"id": 3, "name": "three", "big": None},
+    ]
+`;
+
+const paramsScript = `import os
+
+def fetch():
+    return [{key: os.environ.get("TAP_PARAM_" + key) for key in ("since", "n", "opts", "flag")}]
+`;
+
+const brokenScript = `def fetch():
+    return [1 / 0]
+`;
+
+const wideScript = `def fetch():
+    return [{"id": i, "text": "x" * 200, "more": "y" * 80, "last": "z"} for i in range(3)]
+`;
+
+beforeAll(async () => {
+  server = await startCliServer();
+  files = mkdtempSync(path.join(tmpdir(), 'tapline-cli-files-'));
+  tapline = (...args) => runCli(args, { TAPLINE_URL: server.url });
+
+  const pipeline = file(
+    'numbers.yaml',
+    `name: numbers
+primaryKey: [id]
+destinations:
+  - type: sqlite
+    table: numbers
+    writeMode: merge
+`,
+  );
+  expect((await tapline('pipeline', 'add', pipeline)).code).toBe(0);
+  const added = await tapline(
+    'tap',
+    'add',
+    'numbers',
+    '--script',
+    file('numbers.py', numbersScript),
+    '--pipeline',
+    'numbers',
+    '--description',
+    'three numbers',
+  );
+  expect(added).toMatchObject({
+    code: 0,
+    stdout: "saved tap 'numbers' (version 1)\ntry it: tapline tap test numbers\n",
+  });
+  expect(
+    (await tapline('tap', 'add', 'params', '--script', file('params.py', paramsScript))).code,
+  ).toBe(0);
+  expect(
+    (await tapline('tap', 'add', 'broken', '--script', file('broken.py', brokenScript))).code,
+  ).toBe(0);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(files, { recursive: true, force: true });
+});
+
+describe('human output', () => {
+  it('lists taps as a table', async () => {
+    const result = await tapline('tap', 'list');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^NAME +PIPELINE +SCHEDULE +VERSION +LAST TEST +LAST RUN +DESCRIPTION$/,
+    );
+    expect(lines.find((line) => line.startsWith('numbers '))).toMatch(
+      /^numbers +numbers +- +1 +- +- +three numbers$/,
+    );
+    expect(lines).toHaveLength(4);
+  });
+
+  it('prints a test run as a table of records, then counts, columns and logs', async () => {
+    const result = await tapline('tap', 'test', 'numbers');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.slice(0, 4)).toEqual([
+      'id  name                   big',
+      ' 1  one    2033735037361704962',
+      ' 2  two                      7',
+      ' 3  three',
+    ]);
+    expect(result.stdout).toMatch(/^success: 3 records, json, \d+ ms, run [0-9a-f-]{36}$/m);
+    expect(result.stdout).toContain('columns (3): id, name, big\n');
+    expect(result.stdout).toContain('logs:\n  fetching three numbers\n');
+  });
+
+  it('fits a wide table into the terminal width', async () => {
+    await tapline('tap', 'add', 'wide', '--script', file('wide.py', wideScript));
+    const result = await runCli(['tap', 'test', 'wide'], {
+      TAPLINE_URL: server.url,
+      COLUMNS: '60',
+    });
+    expect(result.code).toBe(0);
+    const table = result.stdout.split('\n\n')[0]!.split('\n');
+    expect(table).toHaveLength(4);
+    for (const line of table) expect(line.length).toBeLessThanOrEqual(60);
+    expect(table[0]).toMatch(/^id +text +more +last$/);
+    expect(table[1]).toMatch(/^ 0 +x+… +y+… +z$/);
+  });
+
+  it('passes --param values as strings, and key:=<json> as JSON', async () => {
+    const result = await tapline(
+      'tap',
+      'test',
+      'params',
+      '--json',
+      '--param',
+      'since=2015-01-01',
+      '--param',
+      'n:=5',
+      '--param',
+      'opts:={"a": [1, 2]}',
+      '--param',
+      'flag=a=b',
+    );
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).records).toEqual([
+      { since: '2015-01-01', n: '5', opts: '{"a":[1,2]}', flag: 'a=b' },
+    ]);
+  });
+});
+
+describe('--json', () => {
+  it('prints the API answer as JSON, large integers exact', async () => {
+    const result = await tapline('tap', 'test', 'numbers', '--json');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('"big": 2033735037361704962');
+    const answer = JSON.parse(result.stdout);
+    expect(answer).toMatchObject({
+      tap: 'numbers',
+      status: 'success',
+      mode: 'test',
+      persisted: false,
+      persistedReason: 'test_mode',
+      recordCount: 3,
+      dataType: 'json',
+      columns: ['id', 'name', 'big'],
+    });
+    expect(answer.records.map((r: { name: string }) => r.name)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('works before the command too, and on lists', async () => {
+    const result = await tapline('--json', 'pipeline', 'list');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject([{ name: 'numbers', primaryKey: ['id'] }]);
+  });
+
+  it('prints errors in the API error shape', async () => {
+    const result = await tapline('tap', 'show', 'numbrs', '--json');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      error: { code: 'tap_not_found', similar: ['numbers'] },
+    });
+  });
+});
+
+describe('run and load', () => {
+  it('runs with --wait until the load is done, then reports the rows', async () => {
+    const result = await tapline('tap', 'run', 'numbers', '--wait');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^success: 3 records in \d+ ms, run [0-9a-f-]{36}$/m);
+    expect(result.stdout).toMatch(/^fed into pipeline numbers; publisherToken [0-9a-f-]{36}$/m);
+    expect(result.stdout).toContain(
+      'load success: 1 job(s), 3 records loaded through pipeline numbers',
+    );
+    // Progress lines go to stderr, so stdout stays the result.
+    expect(result.stderr).toMatch(/numbers +[0-9a-f]{8} +success +3 records/);
+  });
+
+  it('shows the status of a token, and --json with the rollup', async () => {
+    const run = JSON.parse((await tapline('tap', 'run', 'numbers', '--wait', '--json')).stdout);
+    expect(run.rollup).toMatchObject({ allDone: true, status: 'success', jobCount: 1 });
+
+    const byPublisher = await tapline('status', run.publisherToken);
+    expect(byPublisher.code).toBe(0);
+    expect(byPublisher.stdout).toContain('load success: 1 job(s), 3 records loaded');
+    const byPipeline = await tapline('status', run.pipelineTokens[0], '--json');
+    expect(JSON.parse(byPipeline.stdout).rollup.jobs[0].pipelineToken).toBe(run.pipelineTokens[0]);
+
+    const unknown = await tapline('status', 'no-such-token');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("no load job carries the token 'no-such-token'");
+  });
+
+  it('lists runs newest first', async () => {
+    const result = await tapline('tap', 'runs', 'numbers', '--limit', '2');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^RUN +MODE +TRIGGER +STATUS +RECORDS/);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/ run +api +success +3 /);
+  });
+});
+
+describe('exit codes and messages', () => {
+  it('exits 1 when the script fails, showing the error', async () => {
+    const result = await tapline('tap', 'test', 'broken');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^failure: 0 records/m);
+    expect(result.stdout).toContain('ZeroDivisionError: division by zero');
+  });
+
+  it('exits 1 for an unknown tap and names the near ones', async () => {
+    const result = await tapline('tap', 'test', 'numbrs');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe("tapline: tap 'numbrs' does not exist\ndid you mean: numbers?\n");
+  });
+
+  it('says how to start the server when nothing listens', async () => {
+    const port = await closedPort();
+    const result = await runCli(['tap', 'list'], { TAPLINE_URL: `http://127.0.0.1:${port}` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `tapline: cannot reach tapline at http://127.0.0.1:${port} (ECONNREFUSED); ` +
+        'start it with `tapline serve`\n',
+    );
+  });
+
+  it('exits 2 on bad --param syntax, before calling the server', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}`;
+    const noEquals = await runCli(['tap', 'test', 'numbers', '--param', 'since'], {
+      TAPLINE_URL: url,
+    });
+    expect(noEquals.code).toBe(2);
+    expect(noEquals.stderr).toContain("bad --param 'since': write key=value");
+    const badKey = await runCli(['tap', 'test', 'numbers', '--param', '1st=x'], {
+      TAPLINE_URL: url,
+    });
+    expect(badKey.code).toBe(2);
+    expect(badKey.stderr).toContain("the key '1st' must be an identifier");
+    const badJson = await runCli(['tap', 'run', 'numbers', '--param', 'n:=nope'], {
+      TAPLINE_URL: url,
+    });
+    expect(badJson.code).toBe(2);
+  });
+
+  it('exits 2 on other usage mistakes', async () => {
+    expect((await tapline('tap', 'test')).code).toBe(2);
+    expect((await tapline('tap', 'test', 'numbers', '--limit', 'many')).code).toBe(2);
+    expect((await tapline('tap', 'frobnicate')).code).toBe(2);
+    expect((await tapline('--help')).code).toBe(0);
+  });
+
+  it('exits 1 with the server message when a save is refused', async () => {
+    const again = await tapline('pipeline', 'add', path.join(files, 'numbers.yaml'));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^tapline: .*numbers.*exists/);
+  });
+
+  it('removes a tap', async () => {
+    expect((await tapline('tap', 'rm', 'wide')).code).toBe(0);
+    expect((await tapline('tap', 'show', 'wide')).code).toBe(1);
+  });
+});
