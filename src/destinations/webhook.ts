@@ -90,6 +90,7 @@ export class WebhookLoader implements DestinationLoader {
     };
 
     let lastProblem = '';
+    let attempts = 0;
     for (let attempt = 0; attempt <= retries; attempt += 1) {
       if (attempt > 0) {
         const waited = await sleep(backoffMs * 2 ** (attempt - 1), true, {
@@ -97,6 +98,7 @@ export class WebhookLoader implements DestinationLoader {
         }).catch(() => false);
         if (!waited) return 'stopped: the server is shutting down';
       }
+      attempts += 1;
       const signals = [AbortSignal.timeout(timeoutMs)];
       if (this.context.signal) signals.push(this.context.signal);
       try {
@@ -123,7 +125,8 @@ export class WebhookLoader implements DestinationLoader {
     }
     return (
       `POST ${this.target.split(' ')[0]} failed for batch ${this.batchNumber} ` +
-      `(${this.sent} records sent before it) after ${retries + 1} attempts: ${lastProblem}`
+      `(${this.sent} records sent before it) after ${attempts} ` +
+      `${attempts === 1 ? 'attempt' : 'attempts'}: ${lastProblem}`
     );
   }
 }

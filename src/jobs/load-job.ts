@@ -172,6 +172,9 @@ class JobLoad {
     const { loader } = loading;
     const outcome = await loader.write(batch);
     if (!outcome.ok) {
+      // The failing loader ends with its error alone; the others say they rolled back.
+      this.open.splice(this.open.indexOf(loading), 1);
+      await loader.abort();
       await this.fail(loader.processName, outcome.message);
       return;
     }

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { TaplineError } from '../errors/catalogue.js';
+import { describePipelineError, parsePipeline, pipelineSchema } from './pipeline-schema.js';
+
+const sqlite = { type: 'sqlite', table: 'weather', writeMode: 'append' };
+
+function refusal(input: unknown): string {
+  const result = pipelineSchema.safeParse(input);
+  if (result.success) throw new Error('expected the pipeline to be refused');
+  return describePipelineError(result.error);
+}
+
+describe('pipelineSchema', () => {
+  it('accepts the DESIGN example and fills defaults', () => {
+    const pipeline = pipelineSchema.parse({
+      name: 'weather_daily',
+      primaryKey: ['date'],
+      schema: [
+        { name: 'date', type: 'date' },
+        { name: 'temp_max', type: 'number' },
+      ],
+      quality: [{ field: 'date', check: 'required', onFailure: 'reject' }],
+      transform: { rename: { temp_max: 'max_temp_c' }, drop: [], trimStrings: true },
+      destinations: [{ type: 'sqlite', table: 'weather', writeMode: 'merge' }],
+    });
+    expect(pipeline.schemaPolicy).toBe('evolve');
+    expect(pipeline.destinations[0]).toEqual({
+      type: 'sqlite',
+      table: 'weather',
+      writeMode: 'merge',
+    });
+  });
+
+  it('needs only a name and destinations', () => {
+    const pipeline = pipelineSchema.parse({ name: 'p', destinations: [sqlite] });
+    expect(pipeline.quality).toEqual([]);
+    expect(pipeline.description).toBe('');
+  });
+
+  it('refuses merge without a primaryKey, naming the write mode', () => {
+    const merge = { ...sqlite, writeMode: 'merge' };
+    expect(refusal({ name: 'p', destinations: [merge] })).toBe(
+      'destinations[0].writeMode: merge needs a primaryKey: set primaryKey to the field(s) ' +
+        'that identify a record',
+    );
+    expect(refusal({ name: 'p', primaryKey: [], destinations: [merge] })).toMatch(
+      /^destinations\[0\]\.writeMode: merge needs a primaryKey/,
+    );
+  });
+
+  it('refuses an unknown type naming the field', () => {
+    const input = { name: 'p', schema: [{ name: 'a', type: 'varchar' }], destinations: [sqlite] };
+    expect(refusal(input)).toBe(
+      'schema[0].type: unknown type; expected one of string, integer, number, decimal, boolean, ' +
+        'date, timestamp, json',
+    );
+  });
+
+  it('refuses duplicate field names', () => {
+    const schema = [
+      { name: 'a', type: 'string' },
+      { name: 'a', type: 'integer' },
+    ];
+    expect(refusal({ name: 'p', schema, destinations: [sqlite] })).toBe(
+      "schema[1].name: duplicate field 'a' (also schema[0])",
+    );
+  });
+
+  it('refuses declared fields that would share a warehouse column', () => {
+    const schema = [
+      { name: 'Name', type: 'string' },
+      { name: 'name', type: 'string' },
+    ];
+    expect(refusal({ name: 'p', schema, destinations: [sqlite] })).toBe(
+      "schema[1].name: 'Name' and 'name' both become column 'name'",
+    );
+  });
+
+  it('refuses an unknown destination type', () => {
+    expect(refusal({ name: 'p', destinations: [{ type: 'kafka', topic: 't' }] })).toBe(
+      'destinations[0].type: unknown destination type; expected sqlite, file or webhook',
+    );
+  });
+
+  it('refuses bad and reserved table names', () => {
+    expect(refusal({ name: 'p', destinations: [{ ...sqlite, table: 'my table;' }] })).toBe(
+      'destinations[0].table: a table name is a letter or _ then up to 62 of [A-Za-z0-9_]',
+    );
+    expect(refusal({ name: 'p', destinations: [{ ...sqlite, table: '_tapline_loads' }] })).toBe(
+      'destinations[0].table: names starting sqlite_ or _tapline are reserved',
+    );
+  });
+
+  it('refuses a primaryKey outside the declared schema', () => {
+    const input = {
+      name: 'p',
+      primaryKey: ['id'],
+      schema: [{ name: 'key', type: 'integer' }],
+      destinations: [sqlite],
+    };
+    expect(refusal(input)).toBe("primaryKey[0]: 'id' is not a field of the schema");
+  });
+
+  it('refuses a pattern that does not compile', () => {
+    const quality = [{ field: 'a', check: 'pattern', pattern: '([a-z' }];
+    expect(refusal({ name: 'p', quality, destinations: [sqlite] })).toMatch(
+      /^quality\[0\]\.pattern: does not compile: Invalid regular expression/,
+    );
+  });
+
+  it('refuses a bad pipeline name, an empty destination list and unknown keys', () => {
+    expect(refusal({ name: '-x', destinations: [sqlite] })).toMatch(/^name: /);
+    expect(refusal({ name: 'p', destinations: [] })).toBe(
+      'destinations: at least one destination is needed',
+    );
+    expect(refusal({ name: 'p', primarykey: ['id'], destinations: [sqlite] })).toMatch(
+      /primarykey/,
+    );
+  });
+
+  it('refuses merge on file destinations and non-http webhooks', () => {
+    const file = { type: 'file', path: 'out', format: 'csv', writeMode: 'merge' };
+    expect(refusal({ name: 'p', destinations: [file] })).toBe(
+      'destinations[0].writeMode: file destinations support append (a file per job) or replace',
+    );
+    const hook = { type: 'webhook', url: 'ftp://example.com/x' };
+    expect(refusal({ name: 'p', destinations: [hook] })).toBe(
+      'destinations[0].url: expected an http:// or https:// URL',
+    );
+  });
+
+  it('parsePipeline throws validation_failed with every problem on one line', () => {
+    try {
+      parsePipeline({ name: 'p', schema: [{ name: 'a', type: 'x' }], destinations: [] });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(TaplineError);
+      expect((error as TaplineError).code).toBe('validation_failed');
+      expect((error as TaplineError).message).toBe(
+        'invalid pipeline: schema[0].type: unknown type; expected one of string, integer, ' +
+          'number, decimal, boolean, date, timestamp, json; destinations: at least one ' +
+          'destination is needed',
+      );
+    }
+  });
+});
