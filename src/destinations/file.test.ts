@@ -26,6 +26,7 @@ async function load(pipeline: PipelineInput, ndjson: string, token = 'tok-1') {
     status: 'running',
     attempts: 1,
     recordCount: 0,
+    explanation: null,
     createdAt: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,

@@ -30,6 +30,7 @@ async function load(pipeline: PipelineInput, ndjson: string, onEvent?: (e: JobEv
     status: 'running',
     attempts: 1,
     recordCount: 0,
+    explanation: null,
     createdAt: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,

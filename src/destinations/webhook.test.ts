@@ -66,6 +66,7 @@ async function send(ndjson: string, options: { batchSize?: number; retries?: num
     status: 'running',
     attempts: 1,
     recordCount: 0,
+    explanation: null,
     createdAt: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,

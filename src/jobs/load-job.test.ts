@@ -31,6 +31,7 @@ function stage(token: string, lines: (Record<string, unknown> | string)[]): Job 
     status: 'running',
     attempts: 1,
     recordCount: lines.length,
+    explanation: null,
     createdAt: new Date().toISOString(),
     startedAt: null,
     finishedAt: null,
