@@ -62,6 +62,8 @@ export const configSchema = z
     port: z.number().int().min(0).max(65535).default(8080),
     apiKey: z.string().min(1).optional(),
     databaseUrl: z.string().optional(),
+    /** After SIGTERM, how long running scripts and loads may take to finish. */
+    shutdownGraceSeconds: z.number().min(0).default(30),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

@@ -7,7 +7,7 @@ import type { StateCommitter } from '../runs/state-committer.js';
 import type { SecretService } from '../secrets/secret-service.js';
 import type { StatusService } from '../status/status-service.js';
 import type { Job, MetadataStore } from '../store/store.js';
-import { loadJob } from './load-job.js';
+import { type JobEvent, loadJob, type LoadJobResult } from './load-job.js';
 import type { JobQueue, NewJob } from './queue.js';
 
 const idlePollMs = 1000;
@@ -97,21 +97,15 @@ export class EmbeddedQueue implements JobQueue {
       pipeline: job.pipeline,
       tap: job.tap,
     });
-    const emit = (event: {
-      processName: string;
-      state: 'begin' | 'processing' | 'end';
-      code: 'info' | 'warning' | 'error';
-      description: string;
-    }) =>
-      status
-        .emit({
-          ...event,
-          pipeline: job.pipeline,
-          publisherToken: job.publisherToken,
-          pipelineToken: job.pipelineToken,
-          filename: job.filename,
-        })
-        .then(() => undefined);
+    const emit = async (event: JobEvent) => {
+      await status.emit({
+        ...event,
+        pipeline: job.pipeline,
+        publisherToken: job.publisherToken,
+        pipelineToken: job.pipelineToken,
+        filename: job.filename,
+      });
+    };
 
     await emit({
       processName: 'JobRunner',
@@ -119,44 +113,9 @@ export class EmbeddedQueue implements JobQueue {
       code: 'info',
       description: `job started (attempt ${job.attempts})`,
     });
-    let outcome: {
-      status: 'succeeded' | 'failed';
-      loadedCount: number;
-      error?: { processName: string; description: string };
-    };
-    try {
-      const stored = await store.pipelines.get(job.pipeline);
-      if (!stored) {
-        const description = `pipeline '${job.pipeline}' no longer exists`;
-        await emit({ processName: 'JobRunner', state: 'processing', code: 'error', description });
-        outcome = {
-          status: 'failed',
-          loadedCount: 0,
-          error: { processName: 'JobRunner', description },
-        };
-      } else {
-        const pipeline = pipelineSchema.parse(stored.definition);
-        outcome = await loadJob({
-          job,
-          pipeline,
-          dataDir: this.deps.config.dataDir,
-          emit,
-          signal: this.abort.signal,
-        });
-      }
-    } catch (error) {
-      log.error({ err: error }, 'job failed inside tapline');
-      const description = 'tapline failed while loading this job; the server log has details';
-      await emit({ processName: 'JobRunner', state: 'processing', code: 'error', description });
-      outcome = {
-        status: 'failed',
-        loadedCount: 0,
-        error: { processName: 'JobRunner', description },
-      };
-    }
-
-    if (this.abort.signal.aborted && outcome.status === 'failed') {
-      // Stopped by shutdown: leave the job queued for the next start rather than failed.
+    const outcome = await this.load(job, emit, log);
+    if (outcome.aborted) {
+      // Stopped by shutdown: the job stays queued for the next start rather than failed.
       await store.jobs.requeue(job.pipelineToken);
       return;
     }
@@ -182,6 +141,29 @@ export class EmbeddedQueue implements JobQueue {
           : `job failed in ${outcome.error?.processName ?? 'JobRunner'}`,
     });
     log.info({ status: outcome.status, loaded: outcome.loadedCount }, 'job finished');
+  }
+
+  /** Loads a job; whatever goes wrong becomes a failed result with an error event. */
+  private async load(job: Job, emit: (event: JobEvent) => Promise<void>, log: Logger) {
+    const fail = async (description: string): Promise<LoadJobResult> => {
+      await emit({ processName: 'JobRunner', state: 'processing', code: 'error', description });
+      return {
+        status: 'failed',
+        loadedCount: 0,
+        warnings: 0,
+        error: { processName: 'JobRunner', description },
+      };
+    };
+    try {
+      const stored = await this.deps.store.pipelines.get(job.pipeline);
+      if (!stored) return await fail(`pipeline '${job.pipeline}' no longer exists`);
+      const pipeline = pipelineSchema.parse(stored.definition);
+      const { dataDir } = this.deps.config;
+      return await loadJob({ job, pipeline, dataDir, emit, signal: this.abort.signal });
+    } catch (error) {
+      log.error({ err: error }, 'job failed inside tapline');
+      return fail('tapline failed while loading this job; the server log has details');
+    }
   }
 
   private async explain(job: Job, error: { processName: string; description: string }) {

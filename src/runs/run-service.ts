@@ -62,7 +62,14 @@ function persistedReasonOf(tap: Tap, mode: RunRequest['mode'], status: RunStatus
 
 /** Runs and tests taps: the one path every face (HTTP, CLI, scheduler, MCP) goes through. */
 export class RunService {
+  private readonly shutdown = new AbortController();
+
   constructor(private readonly deps: RunServiceDeps) {}
+
+  /** On shutdown: scripts still running after the grace period are stopped and recorded. */
+  stopAfter(graceMs: number): void {
+    setTimeout(() => this.shutdown.abort(), graceMs).unref();
+  }
 
   async run(request: RunRequest & { trigger: RunTrigger }): Promise<RunAnswer> {
     const tap = await this.deps.taps.require(request.name);
@@ -170,6 +177,7 @@ export class RunService {
       maxRecordBytes: config.runner.maxRecordBytes,
       memoryBytes: config.runner.memoryBytes,
       ...(stagingPath ? { stagingPath } : {}),
+      signal: this.shutdown.signal,
     });
   }
 

@@ -27,11 +27,10 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     // Request lines would be noise; the onResponse hook below logs what matters.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: bodyLimitBytes,
-    // Long enough for any valid name; longer path segments are refused before routing.
-    maxParamLength: 256,
     frameworkErrors: handleFrameworkError,
     // Tap names carry dots; a route must not treat ".json" as a format suffix or similar.
-    routerOptions: { ignoreTrailingSlash: true },
+    // Long enough for any valid name; longer path segments are refused before routing.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(() => (data) => stringifyRecords(data));

@@ -7,8 +7,6 @@ import { buildApp } from './app.js';
 
 export interface ServeOptions {
   overrides?: ConfigInput;
-  /** How long running scripts and loads may take to finish after SIGTERM. */
-  graceMs?: number;
   allowNoAuth?: boolean;
 }
 
@@ -35,13 +33,14 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
     );
   }
   const app = await buildApp(context);
-  const graceMs = options.graceMs ?? 30_000;
+  const graceMs = config.shutdownGraceSeconds * 1000;
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs }, 'stopping');
+    context.runs.stopAfter(graceMs);
     await app.close();
     await context.close(graceMs);
     logger.info('stopped');

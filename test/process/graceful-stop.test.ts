@@ -1,0 +1,73 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { api, freePort, startServerProcess } from '../support/server-process.js';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-sigterm-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function rollup(url: string, publisherToken: string) {
+  return (
+    await api(url, 'GET', `/pipeline/status?publishertoken=${publisherToken}&withrollup=true`)
+  ).body;
+}
+
+it('on SIGTERM stops a script past the grace period, keeps the load, and loses no row', async () => {
+  // A short grace period, so the sleeping script below outlives it.
+  writeFileSync(path.join(dataDir, 'tapline.yaml'), 'shutdownGraceSeconds: 2\n');
+  const port = await freePort();
+  const first = await startServerProcess(dataDir, port);
+  await api(first.url, 'POST', '/pipelines', {
+    name: 'events',
+    destinations: [{ type: 'sqlite', table: 'events', writeMode: 'append' }],
+  });
+  await api(first.url, 'POST', '/taps', {
+    name: 'events',
+    targetPipeline: 'events',
+    script: `def fetch():
+    for i in range(200_000):
+        yield {"id": i, "page": f"/products/{i % 977}", "agent": "Mozilla/5.0 (X11; Linux x86_64)"}
+`,
+  });
+  await api(first.url, 'POST', '/taps', {
+    name: 'sleeper',
+    script: 'import time\ndef fetch():\n    time.sleep(600)\n',
+  });
+  const run = await api(first.url, 'POST', '/tap/run', { name: 'events', mode: 'run' });
+  expect(run.body.recordCount).toBe(200_000);
+  const sleeping = api(first.url, 'POST', '/tap/run', { name: 'sleeper' });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  first.child.kill('SIGTERM');
+  const sleeperAnswer = await sleeping;
+  expect(sleeperAnswer.body).toMatchObject({ status: 'failure' });
+  expect(sleeperAnswer.body.error).toContain('shutting down');
+  expect(await first.exited).toBe(0);
+  expect(first.output()).toContain('"msg":"stopped"');
+
+  const second = await startServerProcess(dataDir, port);
+  try {
+    const deadline = Date.now() + 60_000;
+    let status = await rollup(second.url, run.body.publisherToken);
+    while (!status.rollup.allDone && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await rollup(second.url, run.body.publisherToken);
+    }
+    expect(status.rollup.status).toBe('success');
+    const db = new Database(path.join(dataDir, 'warehouse.db'), { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events').get()).toEqual(
+      {
+        n: 200_000,
+        ids: 200_000,
+      },
+    );
+    db.close();
+    const stored = await api(second.url, 'GET', `/runs/${sleeperAnswer.body.runId}`);
+    expect(stored.body).toMatchObject({ status: 'failure', mode: 'test' });
+  } finally {
+    second.child.kill('SIGTERM');
+    await second.exited;
+  }
+}, 120_000);
