@@ -39,6 +39,11 @@ export interface DestinationLoader {
    * only once the whole job has passed its `fail` rules.
    */
   readonly transactional: boolean;
+  /**
+   * Set by a loader that takes an exclusive lock at open (a warehouse file). A job opens such
+   * loaders in this key's order, so two jobs never each hold one lock while waiting on the other.
+   */
+  readonly lockKey?: string;
   /** Where the records go, for the begin event: "table 'weather' (merge) in warehouse.db". */
   readonly target: string;
   open(): Promise<OpenOutcome>;

@@ -42,6 +42,7 @@ export class SqliteLoader implements DestinationLoader {
   readonly processName = 'SqliteLoader';
   readonly transactional = true;
   readonly target: string;
+  readonly lockKey: string;
 
   private readonly file: string;
   private readonly table: string;
@@ -66,6 +67,7 @@ export class SqliteLoader implements DestinationLoader {
       ? path.resolve(context.dataDir, destination.path)
       : path.join(context.dataDir, 'warehouse.db');
     this.table = destination.table;
+    this.lockKey = this.file;
     this.target =
       `table '${this.table}' (${destination.writeMode}) in ` +
       path.relative(context.dataDir, this.file);

@@ -103,7 +103,8 @@ class JobLoad {
 
     const loaders = pipeline.destinations.map((target) => createLoader(target, this.context));
     const deferred = loaders.filter((loader) => !loader.transactional);
-    await this.openLoaders(loaders.filter((loader) => loader.transactional));
+    const streaming = loaders.filter((loader) => loader.transactional);
+    await this.openLoaders(streaming.sort(byLockKey));
 
     const stages = new JobStages(pipeline);
     let records = 0;
@@ -274,6 +275,14 @@ class JobLoad {
     if (code === 'warning') this.warnings += 1;
     await this.input.emit({ processName, state, code, description });
   }
+}
+
+/** Loaders holding a lock open first, in one global order; the others keep their place. */
+function byLockKey(a: DestinationLoader, b: DestinationLoader): number {
+  if (a.lockKey === undefined || b.lockKey === undefined) {
+    return (a.lockKey === undefined ? 1 : 0) - (b.lockKey === undefined ? 1 : 0);
+  }
+  return a.lockKey < b.lockKey ? -1 : a.lockKey > b.lockKey ? 1 : 0;
 }
 
 function describeTransform(pipeline: Pipeline): string {

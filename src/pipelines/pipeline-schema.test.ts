@@ -101,6 +101,14 @@ describe('pipelineSchema', () => {
     expect(refusal(input)).toBe("primaryKey[0]: 'id' is not a field of the schema");
   });
 
+  it('refuses a second sqlite destination in the same warehouse file', () => {
+    const second = { type: 'sqlite', table: 'other', path: './warehouse.db' };
+    expect(refusal({ name: 'p', destinations: [sqlite, second] })).toBe(
+      'destinations[1].path: destinations[0] already loads warehouse.db; one pipeline loads one ' +
+        'table per warehouse file: set path to another file',
+    );
+  });
+
   it('refuses a pattern that does not compile', () => {
     const quality = [{ field: 'a', check: 'pattern', pattern: '([a-z' }];
     expect(refusal({ name: 'p', quality, destinations: [sqlite] })).toMatch(

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { TaplineError } from '../errors/catalogue.js';
 import {
@@ -266,19 +267,23 @@ function checkPipeline(pipeline: PipelineShape, ctx: z.RefinementCtx): void {
     targets.set(to, from);
   }
 
-  const tables = new Map<string, number>();
+  // One job holds one write transaction per warehouse file from its first batch to its commit;
+  // a second sqlite destination in the same file would wait on the first for ever.
+  const warehouses = new Map<string, number>();
   pipeline.destinations.forEach((target, index) => {
     if (target.type === 'sqlite') {
-      const where = `${target.path ?? ''}\u0000${target.table.toLowerCase()}`;
-      const first = tables.get(where);
+      const file = path.normalize(target.path ?? 'warehouse.db');
+      const first = warehouses.get(file);
       if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['destinations', index, 'table'],
-          message: `destinations[${first}] already loads table '${target.table}'`,
+          path: ['destinations', index, 'path'],
+          message:
+            `destinations[${first}] already loads ${file}; one pipeline loads one table per ` +
+            'warehouse file: set path to another file',
         });
       }
-      tables.set(where, index);
+      warehouses.set(file, index);
     }
     if (target.type === 'sqlite' && target.writeMode === 'merge' && !keys?.length) {
       ctx.addIssue({
