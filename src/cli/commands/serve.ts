@@ -1,11 +1,20 @@
 import type { Command } from 'commander';
-import { usageError } from '../cli-error.js';
+import { CliError, usageError } from '../cli-error.js';
+import { reportError } from '../report-error.js';
 
 function parsePort(text: string): number {
   const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535)
+  if (!/^\d+$/.test(text) || port > 65535) {
     throw usageError(`--port must be 0 to 65535, not '${text}'`);
+  }
   return port;
+}
+
+interface ServeFlags {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  allowNoAuth?: boolean;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -19,11 +28,25 @@ export function registerServeCommand(program: Command): void {
       parsePort,
     )
     .option('--data-dir <dir>', 'where metadata, warehouse and staging live (TAPLINE_DATA_DIR)')
-    .action(async (options: { host?: string; port?: number; dataDir?: string }) => {
-      // Loaded here, not at the top: the client commands should not pay for the server's start-up.
+    .option('--allow-no-auth', 'listen beyond this machine without an API key (not advised)')
+    .action(async (flags: ServeFlags) => {
+      // Loaded here, not at the top: the client commands should not pay for the server's start.
       const { serve } = await import('../../server/serve.js');
-      await serve({
-        overrides: { host: options.host, port: options.port, dataDir: options.dataDir },
-      });
+      try {
+        await serve({
+          overrides: { host: flags.host, port: flags.port, dataDir: flags.dataDir },
+          allowNoAuth: flags.allowNoAuth === true,
+        });
+      } catch (error) {
+        // A bad configuration or a refused start is the user's to fix: say so without a stack.
+        const { code, message } = error as { code?: unknown; message?: string };
+        const known =
+          error instanceof Error && (error.name === 'ConfigError' || typeof code === 'string');
+        if (!known) throw error;
+        const failure = new CliError(typeof code === 'string' ? code : 'config', message ?? '');
+        // Exit at once: a start that failed after opening the store (a port in use) leaves
+        // its workers and timers running, which would keep this process alive.
+        process.exit(reportError(failure, { json: false }));
+      }
     });
 }
