@@ -166,7 +166,10 @@ export function registerTapRunCommands(tap: Command): void {
         timeoutMs,
       );
       if (out.json) out.printJson({ ...answer, rollup: load.rollup });
-      else printLoadSummary(out, load);
+      else {
+        out.line();
+        printLoadSummary(out, load);
+      }
       if (!loadSucceeded(load)) process.exitCode = exitCodes.failure;
     });
 
