@@ -15,8 +15,8 @@ async function rollup(url: string, publisherToken: string) {
 }
 
 it('on SIGTERM stops a script past the grace period, keeps the load, and loses no row', async () => {
-  // A short grace period, so the sleeping script below outlives it.
-  writeFileSync(path.join(dataDir, 'tapline.yaml'), 'shutdownGraceSeconds: 2\n');
+  // A grace period shorter than both the sleeping script and the load, so both are cut short.
+  writeFileSync(path.join(dataDir, 'tapline.yaml'), 'shutdownGraceSeconds: 0.2\n');
   const port = await freePort();
   const first = await startServerProcess(dataDir, port);
   await api(first.url, 'POST', '/pipelines', {
@@ -28,7 +28,9 @@ it('on SIGTERM stops a script past the grace period, keeps the load, and loses n
     targetPipeline: 'events',
     script: `def fetch():
     for i in range(200_000):
-        yield {"id": i, "page": f"/products/{i % 977}", "agent": "Mozilla/5.0 (X11; Linux x86_64)"}
+        yield {"id": i, "page": f"/products/{i % 977}", "agent": "Mozilla/5.0 (X11; Linux x86_64)",
+               "ref": f"https://example.com/campaign/{i % 31}", "ms": i % 1000, "ok": i % 2 == 0,
+               "country": "NZ", "amount": i / 100, "note": "an ordinary row of moderate size"}
 `,
   });
   await api(first.url, 'POST', '/taps', {
@@ -38,7 +40,14 @@ it('on SIGTERM stops a script past the grace period, keeps the load, and loses n
   const run = await api(first.url, 'POST', '/tap/run', { name: 'events', mode: 'run' });
   expect(run.body.recordCount).toBe(200_000);
   const sleeping = api(first.url, 'POST', '/tap/run', { name: 'sleeper' });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (;;) {
+    const status = await rollup(first.url, run.body.publisherToken);
+    if (status.events.some((e: { processName: string }) => e.processName === 'SqliteLoader')) {
+      expect(status.rollup.allDone).toBe(false);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 
   first.child.kill('SIGTERM');
   const sleeperAnswer = await sleeping;
@@ -46,6 +55,7 @@ it('on SIGTERM stops a script past the grace period, keeps the load, and loses n
   expect(sleeperAnswer.body.error).toContain('shutting down');
   expect(await first.exited).toBe(0);
   expect(first.output()).toContain('"msg":"stopped"');
+  expect(first.output()).not.toContain('"msg":"job finished"');
 
   const second = await startServerProcess(dataDir, port);
   try {
