@@ -11,7 +11,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { api, freePort, startServerProcess } from '../test/support/server-process.js';
+import {
+  api,
+  freePort,
+  startServerProcess,
+  waitForRollup,
+} from '../test/support/server-process.js';
 
 const sizes = process.argv.slice(2).map(Number);
 if (sizes.length === 0) sizes.push(1_000_000, 3_000_000);
@@ -30,18 +35,6 @@ function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
-}
-
-async function waitForLoad(url: string, publisherToken: string) {
-  for (;;) {
-    const { body } = await api(
-      url,
-      'GET',
-      `/pipeline/status?publishertoken=${publisherToken}&withrollup=true`,
-    );
-    if (body.rollup.allDone) return body.rollup;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 for (const n of sizes) {
@@ -76,7 +69,7 @@ for (const n of sizes) {
       params: { n },
     });
     const scriptDoneMs = performance.now() - start;
-    const rollup = await waitForLoad(server.url, loaded.body.publisherToken);
+    const { rollup } = await waitForRollup(server.url, loaded.body.publisherToken, 3_600_000);
     const totalMs = performance.now() - start;
     if (rollup.status !== 'success') throw new Error(JSON.stringify(rollup));
 

@@ -40,6 +40,11 @@ await fetch(`${url}/api/v1/taps`, {
 const bareFile = path.join(dataDir, 'bare.py');
 writeFileSync(bareFile, `${script}\nimport json\nfor r in fetch():\n    json.dumps(r)\n`);
 
+// Bare Python gets the real interpreter, not a version-manager shim that would slow it down.
+const python = execFileSync(config.runner.python, ['-c', 'import sys; print(sys.executable)'], {
+  encoding: 'utf8',
+}).trim();
+
 const tapline: number[] = [];
 const bare: number[] = [];
 for (let i = 0; i < rounds + 3; i++) {
@@ -54,7 +59,7 @@ for (let i = 0; i < rounds + 3; i++) {
   const taplineMs = performance.now() - start;
 
   start = performance.now();
-  execFileSync(config.runner.python, [bareFile]);
+  execFileSync(python, [bareFile]);
   const bareMs = performance.now() - start;
   // The first rounds warm the page cache and the JIT; they are not counted.
   if (i >= 3) {
@@ -70,6 +75,7 @@ rmSync(dataDir, { recursive: true, force: true });
 const t = median(tapline);
 const b = median(bare);
 console.log(`rounds                      ${rounds}`);
+console.log(`interpreter                 ${python}`);
 console.log(`bare python (median)        ${b.toFixed(1)} ms`);
 console.log(`tapline test run (median)   ${t.toFixed(1)} ms`);
 console.log(`added by tapline            ${(t - b).toFixed(1)} ms   (goal: < 40 ms)`);

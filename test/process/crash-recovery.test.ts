@@ -3,16 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { api, freePort, startServerProcess } from '../support/server-process.js';
+import {
+  api,
+  freePort,
+  startServerProcess,
+  waitForLoaderStart,
+  waitForRollup,
+} from '../support/server-process.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-crash-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-async function rollup(url: string, publisherToken: string) {
-  return (
-    await api(url, 'GET', `/pipeline/status?publishertoken=${publisherToken}&withrollup=true`)
-  ).body;
-}
 
 it('finishes a job killed mid-load after a restart, with every row exactly once', async () => {
   const port = await freePort();
@@ -34,28 +34,14 @@ it('finishes a job killed mid-load after a restart, with every row exactly once'
   expect(run.body.recordCount).toBe(200_000);
 
   // Kill the server as soon as the loader has begun, before the job has ended.
-  for (;;) {
-    const status = await rollup(first.url, run.body.publisherToken);
-    const loading = status.events.some(
-      (e: { processName: string }) => e.processName === 'SqliteLoader',
-    );
-    if (loading) {
-      expect(status.rollup.allDone).toBe(false);
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  const loading = await waitForLoaderStart(first.url, run.body.publisherToken);
+  expect(loading.rollup.allDone).toBe(false);
   first.child.kill('SIGKILL');
   await first.exited;
 
   const second = await startServerProcess(dataDir, port);
   try {
-    const deadline = Date.now() + 60_000;
-    let status = await rollup(second.url, run.body.publisherToken);
-    while (!status.rollup.allDone && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      status = await rollup(second.url, run.body.publisherToken);
-    }
+    const status = await waitForRollup(second.url, run.body.publisherToken);
     expect(status.rollup.status).toBe('success');
 
     const db = new Database(path.join(dataDir, 'warehouse.db'), { readonly: true });

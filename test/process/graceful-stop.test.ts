@@ -3,16 +3,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { api, freePort, startServerProcess } from '../support/server-process.js';
+import {
+  api,
+  freePort,
+  startServerProcess,
+  waitForLoaderStart,
+  waitForRollup,
+} from '../support/server-process.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-sigterm-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-async function rollup(url: string, publisherToken: string) {
-  return (
-    await api(url, 'GET', `/pipeline/status?publishertoken=${publisherToken}&withrollup=true`)
-  ).body;
-}
 
 it('on SIGTERM stops a script past the grace period, keeps the load, and loses no row', async () => {
   // A grace period shorter than both the sleeping script and the load, so both are cut short.
@@ -40,14 +40,8 @@ it('on SIGTERM stops a script past the grace period, keeps the load, and loses n
   const run = await api(first.url, 'POST', '/tap/run', { name: 'events', mode: 'run' });
   expect(run.body.recordCount).toBe(200_000);
   const sleeping = api(first.url, 'POST', '/tap/run', { name: 'sleeper' });
-  for (;;) {
-    const status = await rollup(first.url, run.body.publisherToken);
-    if (status.events.some((e: { processName: string }) => e.processName === 'SqliteLoader')) {
-      expect(status.rollup.allDone).toBe(false);
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  const loading = await waitForLoaderStart(first.url, run.body.publisherToken);
+  expect(loading.rollup.allDone).toBe(false);
 
   first.child.kill('SIGTERM');
   const sleeperAnswer = await sleeping;
@@ -59,12 +53,7 @@ it('on SIGTERM stops a script past the grace period, keeps the load, and loses n
 
   const second = await startServerProcess(dataDir, port);
   try {
-    const deadline = Date.now() + 60_000;
-    let status = await rollup(second.url, run.body.publisherToken);
-    while (!status.rollup.allDone && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      status = await rollup(second.url, run.body.publisherToken);
-    }
+    const status = await waitForRollup(second.url, run.body.publisherToken);
     expect(status.rollup.status).toBe('success');
     const db = new Database(path.join(dataDir, 'warehouse.db'), { readonly: true });
     expect(db.prepare('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events').get()).toEqual(

@@ -78,3 +78,29 @@ export async function api(url: string, method: string, route: string, body?: unk
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
+
+export async function rollupOf(url: string, publisherToken: string) {
+  const route = `/pipeline/status?publishertoken=${publisherToken}&withrollup=true`;
+  return (await api(url, 'GET', route)).body;
+}
+
+/** Polls until the run's jobs have all ended, or the deadline passes. */
+export async function waitForRollup(url: string, publisherToken: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let status = await rollupOf(url, publisherToken);
+  while (!status.rollup.allDone && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    status = await rollupOf(url, publisherToken);
+  }
+  return status;
+}
+
+/** Polls until a loader has begun on the run's job; the job must not have ended by then. */
+export async function waitForLoaderStart(url: string, publisherToken: string) {
+  for (;;) {
+    const status = await rollupOf(url, publisherToken);
+    const names = status.events.map((e: { processName: string }) => e.processName);
+    if (names.includes('SqliteLoader')) return status;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
