@@ -10,6 +10,7 @@ import { RunHistory } from '../runs/run-history.js';
 import { RunService } from '../runs/run-service.js';
 import { RunSlots } from '../runs/run-slots.js';
 import { StateCommitter } from '../runs/state-committer.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import { SecretService } from '../secrets/secret-service.js';
 import { StatusService } from '../status/status-service.js';
@@ -29,6 +30,7 @@ export interface AppContext {
   status: StatusService;
   secrets: SecretService;
   keys: KeyService;
+  scheduler: Scheduler;
   queue: JobQueue;
   slots: RunSlots;
   close(graceMs?: number): Promise<void>;
@@ -74,7 +76,10 @@ export async function createContext(
   const pipelines = new PipelineService(store);
   const history = new RunHistory(store, taps, status);
   const keys = new KeyService(store, config.apiKey);
+  const scheduler = new Scheduler(store, runs, logger);
+  taps.onChange(() => scheduler.sync());
   await queue.start();
+  await scheduler.start();
 
   return {
     version: packageJson.version,
@@ -88,9 +93,11 @@ export async function createContext(
     status,
     secrets,
     keys,
+    scheduler,
     queue,
     slots,
     async close(graceMs = 10_000) {
+      scheduler.stop();
       await queue.stop(graceMs);
       await store.close();
     },

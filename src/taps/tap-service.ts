@@ -37,7 +37,14 @@ function toSpec(body: TapBody): TapSpec {
 
 /** The tap registry: saved scripts and their settings, each script change a new version. */
 export class TapService {
+  private changed: () => Promise<void> = async () => {};
+
   constructor(private readonly store: MetadataStore) {}
+
+  /** Called after every create, replace and delete (the scheduler re-reads schedules). */
+  onChange(listener: () => Promise<void>): void {
+    this.changed = listener;
+  }
 
   async list(): Promise<TapView[]> {
     const taps = await this.store.taps.list();
@@ -67,17 +74,20 @@ export class TapService {
         `tap '${body.name}' already exists; use PUT /api/v1/taps/${body.name} to replace it`,
       );
     }
+    await this.changed();
     return this.view(tap);
   }
 
   async put(body: TapBody): Promise<{ tap: TapView; created: boolean }> {
     await this.checkReferences(body);
     const { tap, created } = await this.store.taps.put(toSpec(body));
+    await this.changed();
     return { tap: await this.view(tap), created };
   }
 
   async delete(name: string): Promise<void> {
     if (!(await this.store.taps.delete(name))) await this.require(name);
+    await this.changed();
   }
 
   async versions(name: string) {
