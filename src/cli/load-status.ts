@@ -98,7 +98,7 @@ class ProgressDisplay {
 
   show(status: LoadStatus): void {
     if (this.out.json) return;
-    const width = this.live ? (process.stderr.columns ?? 120) - 1 : Infinity;
+    const width = this.live ? (process.stderr.columns || 120) - 1 : Infinity;
     const lines = status.rollup.jobs.map((job) => jobLine(this.out, job, status.events, width));
     if (this.live) {
       const up = this.drawn > 0 ? `\u001b[${this.drawn}A` : '';

@@ -49,7 +49,7 @@ export class Output {
         }
       : { bold: plain, dim: plain, red: plain, green: plain, yellow: plain, cyan: plain };
     const columns = Number(process.env.COLUMNS);
-    this.width = process.stdout.columns ?? (columns > 0 ? columns : 120);
+    this.width = process.stdout.columns || (columns > 0 ? columns : 120);
   }
 
   line(text = ''): void {

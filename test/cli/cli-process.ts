@@ -47,13 +47,15 @@ export interface CliServer {
  * `tapline serve` on a free port (port 0; the "tapline listening" log line names it), on a
  * fresh data directory that stop() removes, or on the one given, which it keeps.
  */
-export async function startCliServer(options: { dataDir?: string } = {}): Promise<CliServer> {
+export async function startCliServer(
+  options: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<CliServer> {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing; run npm run build first`);
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'tapline-cli-test-'));
   const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '--data-dir', dataDir], {
     cwd: dataDir,
-    env: cliEnv({ TAPLINE_LOG_LEVEL: 'info' }),
+    env: cliEnv({ TAPLINE_LOG_LEVEL: 'info', ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

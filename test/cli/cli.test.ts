@@ -279,3 +279,33 @@ describe('exit codes and messages', () => {
     expect((await tapline('tap', 'show', 'wide')).code).toBe(1);
   });
 });
+
+describe('API keys', () => {
+  let keyed: CliServer;
+  beforeAll(async () => {
+    keyed = await startCliServer({ env: { TAPLINE_API_KEY: 'test-key-1' } });
+  });
+  afterAll(async () => {
+    await keyed?.stop();
+  });
+
+  it('sends --api-key or TAPLINE_API_KEY as x-api-key, and says what to do without one', async () => {
+    const without = await runCli(['tap', 'list'], { TAPLINE_URL: keyed.url });
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('pass --api-key or set TAPLINE_API_KEY\n');
+
+    const flag = await runCli(['tap', 'list', '--api-key', 'test-key-1'], {
+      TAPLINE_URL: keyed.url,
+    });
+    expect(flag).toMatchObject({
+      code: 0,
+      stdout: 'no taps yet; save one with: tapline tap add NAME --script FILE\n',
+    });
+    const env = await runCli(['tap', 'list', '--json'], {
+      TAPLINE_URL: keyed.url,
+      TAPLINE_API_KEY: 'test-key-1',
+    });
+    expect(env).toMatchObject({ code: 0 });
+    expect(JSON.parse(env.stdout)).toEqual([]);
+  });
+});
