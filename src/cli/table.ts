@@ -44,8 +44,9 @@ function length(text: string): number {
 const numeric = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 
 /**
- * Lays rows out in columns that fit `width`: the widest column gives up space first, and when
- * even narrow columns do not fit, the rightmost ones are left out and named.
+ * Lays rows out in columns that fit `width`: long values give way first (down to their
+ * header's width), then headers (down to their values' width), then every column down to a
+ * few characters; when even that does not fit, the rightmost columns are left out and named.
  */
 export function renderTable(
   headers: string[],
@@ -62,8 +63,6 @@ export function renderTable(
       cells.every((row) => row[i] === '' || numeric.test(row[i] ?? '')),
   );
 
-  // Long values give way first (down to their header's width), then headers (down to their
-  // values' width), then every column down to a few characters, then whole columns.
   const floorOf = (lengths: number[]) =>
     headers.map((_, i) => Math.min(natural[i] ?? 0, Math.max(narrowestColumn, lengths[i] ?? 0)));
   const headerWidths = headers.map(length);
@@ -71,29 +70,32 @@ export function renderTable(
     Math.max(0, ...cells.map((row) => length(row[i] ?? ''))),
   );
   const floors = [floorOf(headerWidths), floorOf(valueWidths), floorOf([])];
-  let shown = headers.length;
-  let widths = natural.slice();
-  const total = () =>
+  const total = (widths: number[]) =>
     widths.reduce((sum, w) => sum + w, 0) + separator.length * Math.max(0, widths.length - 1);
 
-  for (const floor of floors) {
-    while (total() > options.width) {
-      let widest = -1;
-      widths.forEach((w, i) => {
-        if (
-          w > (floor[i] ?? 0) &&
-          (widest < 0 || w - (floor[i] ?? 0) > (widths[widest] ?? 0) - (floor[widest] ?? 0))
-        ) {
-          widest = i;
-        }
-      });
-      if (widest < 0) break;
-      widths[widest] = (widths[widest] ?? 0) - 1;
+  /** Widths for the first `shown` columns, shrunk floor by floor until they fit. */
+  const fit = (shown: number): number[] => {
+    const widths = natural.slice(0, shown);
+    for (const floor of floors) {
+      while (total(widths) > options.width) {
+        let widest = -1;
+        let widestSlack = 0;
+        widths.forEach((w, i) => {
+          const slack = w - (floor[i] ?? 0);
+          if (slack > widestSlack) [widest, widestSlack] = [i, slack];
+        });
+        if (widest < 0) break;
+        widths[widest] = (widths[widest] ?? 0) - 1;
+      }
     }
-  }
-  while (total() > options.width && shown > 1) {
+    return widths;
+  };
+
+  let shown = headers.length;
+  let widths = fit(shown);
+  while (total(widths) > options.width && shown > 1) {
     shown -= 1;
-    widths = widths.slice(0, shown);
+    widths = fit(shown);
   }
 
   const format = (values: string[]) =>
