@@ -20,7 +20,9 @@ async function stopAll() {
   while (started.length > 0) await started.pop()();
 }
 
+let interrupted = false;
 process.once('SIGINT', async () => {
+  interrupted = true;
   console.error('\ninterrupted; stopping what the example started');
   await stopAll();
   process.exit(130);
@@ -165,7 +167,9 @@ try {
   await stopAll();
   console.log('\nstopped the source API and the tapline server; the data directory is kept.');
 } catch (error) {
-  console.error(`\nexample failed: ${error instanceof Error ? error.message : String(error)}`);
+  // After Ctrl-C the steps still running fail as the servers stop; that is no news.
+  if (!interrupted)
+    console.error(`\nexample failed: ${error instanceof Error ? error.message : String(error)}`);
   await stopAll();
   process.exitCode = 1;
 }

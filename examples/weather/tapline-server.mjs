@@ -40,6 +40,9 @@ export async function startTapline({ dataDir, startTimeoutMs = 30_000 }) {
   );
   child.stdout.pipe(log);
   child.stderr.pipe(log);
+  // Whatever way this process ends (Ctrl-C mid-start included), the server ends with it.
+  const endWithParent = () => child.kill('SIGTERM');
+  process.once('exit', endWithParent);
   const exited = new Promise((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -83,6 +86,7 @@ export async function startTapline({ dataDir, startTimeoutMs = 30_000 }) {
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
+      process.off('exit', endWithParent);
     })();
     return stopping;
   };
