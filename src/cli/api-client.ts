@@ -70,7 +70,10 @@ export class ApiClient {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     const payload = options.body === undefined ? undefined : stringifyRecords(options.body);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'x-tapline-client': 'cli',
+    };
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));

@@ -3,6 +3,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../app/context.js';
+import { errorBody, TaplineError } from '../errors/catalogue.js';
 import { stringifyRecords } from '../records/record-json.js';
 import { handleError, handleFrameworkError, handleNotFound } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
@@ -28,6 +29,8 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: bodyLimitBytes,
     frameworkErrors: handleFrameworkError,
+    // Requests that arrive while the server stops get the catalogue's 503 from the hook below.
+    return503OnClosing: false,
     // Tap names carry dots; a route must not treat ".json" as a format suffix or similar.
     // Long enough for any valid name; longer path segments are refused before routing.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
@@ -36,6 +39,19 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => stringifyRecords(data));
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    const error = new TaplineError('shutting_down', 'tapline is stopping; retry in a moment');
+    return reply
+      .code(503)
+      .header('connection', 'close')
+      .header('retry-after', '5')
+      .send(errorBody(error));
+  });
   app.addHook('onResponse', async (request, reply) => {
     const fields = { method: request.method, url: request.url, status: reply.statusCode };
     if (reply.statusCode >= 500) request.log.warn(fields, 'request failed');

@@ -53,7 +53,17 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // A port in use: release the store and the workers, so the process can exit.
+    await app.close();
+    await context.close(0);
+    throw new TaplineError(
+      'bad_request',
+      `cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`,
+    );
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ host: config.host, port, dataDir: config.dataDir }, 'tapline listening');

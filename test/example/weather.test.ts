@@ -102,9 +102,10 @@ describe('the weather example', () => {
         persisted: true,
         params: { since: '2015-01-01', until: '2015-02-01' },
       });
-      const run = await (await fetch(`${server.url}/api/v1/runs/${backfill.runId}`)).json();
+      const response = await fetch(`${server.url}/api/v1/runs/${backfill.runId}`);
+      const run = (await response.json()) as { rollup: { jobs: { recordCount: number }[] } };
       expect(run.rollup).toMatchObject({ status: 'success', allDone: true, jobCount: 1 });
-      expect(run.rollup.jobs[0].recordCount).toBe(31);
+      expect(run.rollup.jobs[0]?.recordCount).toBe(31);
     });
 
     it('the incremental tap kept its cursor, and its second run reported no_records', async () => {

@@ -24,6 +24,11 @@ export async function tapRunRoutes(app: FastifyInstance, { context }: { context:
       },
       config: { role: 'operator' },
     },
-    async (request) => context.runs.run({ ...request.body, trigger: 'api' }),
+    async (request) => {
+      // The CLI and the MCP server say who they are, so run history shows where a run came from.
+      const client = request.headers['x-tapline-client'];
+      const trigger = client === 'cli' || client === 'mcp' ? client : 'api';
+      return context.runs.run({ ...request.body, trigger });
+    },
   );
 }
