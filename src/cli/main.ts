@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerKeyCommands } from './commands/key.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
+import { registerSecretCommands } from './commands/secret.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTapCommands } from './commands/tap.js';
@@ -36,6 +38,8 @@ registerServeCommand(program);
 registerTapCommands(program);
 registerPipelineCommands(program);
 registerStatusCommand(program);
+registerSecretCommands(program);
+registerKeyCommands(program);
 
 try {
   await program.parseAsync();

@@ -22,10 +22,14 @@ function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs `tapline ARGS` as a child process and collects what it printed and its exit code. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  stdin = '',
+): Promise<CliResult> {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing; run npm run build first`);
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [cliPath, ...args],
       { env: cliEnv(env), timeout: 60_000 },
@@ -34,6 +38,7 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(stdin);
   });
 }
 
