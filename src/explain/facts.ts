@@ -10,6 +10,8 @@ export interface RunFacts {
   recordCount: number;
   logs: string;
   error: string | null;
+  /** The state (incremental cursor) the script started from, or undefined for none. */
+  state?: unknown;
 }
 
 /** A failed pipeline job: the rollup's `lastError` plus where it happened. */

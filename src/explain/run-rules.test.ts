@@ -390,4 +390,15 @@ describe('runs that succeeded', () => {
     expect(text).toContain('returned no records');
     expect(text).toContain('fetch() returns or yields');
   });
+
+  it('says an incremental tap found nothing newer than its stored cursor', async () => {
+    const facts = runnerFacts({
+      outcome: 'success',
+      failureKind: null,
+      state: { cursor: '2015-12-31' },
+    });
+    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
+    expect(text).toContain('{"cursor":"2015-12-31"} and found nothing newer');
+    expect(text).toContain('GET /api/v1/taps/orders/state');
+  });
 });

@@ -93,6 +93,17 @@ function emptyRun(facts: RunFacts): RuleAnswer {
         `fall on another day than intended.${odd}`,
     };
   }
+  if (facts.state !== undefined && facts.state !== null) {
+    const cursor = JSON.stringify(facts.state);
+    return {
+      cause: 'empty_since_state',
+      text:
+        `The run started from the stored state ${quote(cursor, 160)} and found nothing newer, ` +
+        `which is normal for an incremental tap when the source has no new data yet. If data ` +
+        `is missing, check the cursor (GET /api/v1/taps/${facts.tap.name}/state) and reset it ` +
+        `with DELETE on the same path to fetch everything again.`,
+    };
+  }
   return {
     cause: 'empty',
     text:
