@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { sandboxDefaults } from '../runner/sandbox-defaults.js';
 
 const runnerSchema = z
   .object({
@@ -26,6 +27,19 @@ const runnerSchema = z
       .int()
       .positive()
       .default(2 * 1024 * 1024 * 1024),
+    /** CPU seconds each process of a script may use; past it the run fails (cpu_limit). */
+    cpuSeconds: z.number().int().positive().default(sandboxDefaults.cpuSeconds),
+    /**
+     * Processes a script may have at once (threads too where a pids cgroup is used); a fork
+     * past it fails the run (process_limit) and every process of the run is killed.
+     */
+    maxProcesses: z.number().int().positive().default(sandboxDefaults.maxProcesses),
+    /** Bytes a script may keep in its working directory (disk_limit past it). */
+    maxWorkdirBytes: z.number().int().positive().default(sandboxDefaults.maxWorkdirBytes),
+    /** Record bytes (NDJSON) one run may produce (records_limit past it). */
+    maxRunRecordBytes: z.number().int().positive().default(sandboxDefaults.maxRunRecordBytes),
+    /** Bytes a script may print in all; only logBytes of them are kept (output_limit). */
+    maxOutputBytes: z.number().int().positive().default(sandboxDefaults.maxOutputBytes),
     /** Scripts that may run at once; more wait in line. */
     maxConcurrentRuns: z.number().int().positive().default(4),
     /** Runs that may wait for a slot; past it requests get 503 with Retry-After. */

@@ -46,6 +46,45 @@ export function recordTooLargeMessage(
   );
 }
 
+export function cpuMessage(cpuSeconds: number): string {
+  return (
+    `the script used ${cpuSeconds} s of CPU time, its limit, and was stopped; look for a loop ` +
+    `that never ends or waits without sleeping, or raise runner.cpuSeconds in tapline.yaml`
+  );
+}
+
+export function processMessage(maxProcesses: number): string {
+  return (
+    `the script tried to run more than ${maxProcesses} processes and threads at once and was ` +
+    `stopped, with every process it started; start fewer (a bounded pool of workers), or ` +
+    `raise runner.maxProcesses in tapline.yaml`
+  );
+}
+
+export function diskMessage(maxWorkdirBytes: number): string {
+  return (
+    `the script wrote more than ${formatBytes(maxWorkdirBytes)} to its working directory ` +
+    `and was stopped; stream what it fetches instead of saving it to files, or raise ` +
+    `runner.maxWorkdirBytes in tapline.yaml`
+  );
+}
+
+export function recordsMessage(maxRunRecordBytes: number): string {
+  return (
+    `the script produced more than ${formatBytes(maxRunRecordBytes)} of records (as JSON) ` +
+    `in one run and was stopped; fetch a smaller window per run (params such as since and ` +
+    `until), or raise runner.maxRunRecordBytes in tapline.yaml`
+  );
+}
+
+export function outputMessage(maxOutputBytes: number): string {
+  return (
+    `the script printed more than ${formatBytes(maxOutputBytes)} of logs and was stopped; ` +
+    `print less (only the first and last runner.logBytes of the logs are kept anyway), or ` +
+    `raise runner.maxOutputBytes in tapline.yaml`
+  );
+}
+
 export const abortedMessage = 'the run was stopped before it finished (tapline is shutting down)';
 
 export function crashedMessage(code: number | null, signal: string | null): string {

@@ -23,6 +23,8 @@ import os
 import sys
 
 SCRIPT_FILE = "tap.py"
+# errno.EFBIG on Linux and macOS; the errno module is one import fewer on every run.
+_EFBIG = 27
 TRACEBACK_FRAMES = 5
 
 
@@ -363,6 +365,36 @@ def set_memory_limit(limit):
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def set_limits(config):
+    """The per-process limits the kernel enforces, set before the script's code runs."""
+    import resource
+
+    if config["memoryBytes"]:
+        set_memory_limit(config["memoryBytes"])
+    if config.get("cpuSeconds"):
+        # SIGXCPU at the soft limit ends the process (Python leaves it at the default action);
+        # the hard limit, a moment later, is SIGKILL for a script that ignores SIGXCPU.
+        seconds = int(config["cpuSeconds"])
+        lower(resource, resource.RLIMIT_CPU, seconds, seconds + 2)
+    if config.get("maxFileBytes"):
+        # Python ignores SIGXFSZ, so a write past this fails with EFBIG (reported as
+        # disk_limit) instead of killing the process. One byte over the working directory
+        # limit, so the file that reaches it also trips spawn.ts's watch of the directory.
+        size = int(config["maxFileBytes"])
+        lower(resource, resource.RLIMIT_FSIZE, size, size)
+    # A core dump would land in the working directory, uncounted, as the process dies.
+    lower(resource, resource.RLIMIT_CORE, 0, 0)
+
+
+def lower(resource, which, soft, hard):
+    """Sets a limit, never above a hard limit already in force."""
+    _old_soft, old_hard = resource.getrlimit(which)
+    if old_hard != resource.RLIM_INFINITY:
+        hard = min(hard, old_hard)
+        soft = min(soft, hard)
+    resource.setrlimit(which, (soft, hard))
+
+
 def lift_memory_limit(config):
     """Gives the harness room to report, whatever the script left allocated."""
     resource = sys.modules.get("resource")
@@ -385,8 +417,7 @@ def run_script(config, writer):
     module.__file__ = SCRIPT_FILE
     sys.modules["tap"] = module
     sys.argv = [SCRIPT_FILE]
-    if config["memoryBytes"]:
-        set_memory_limit(config["memoryBytes"])
+    set_limits(config)
     namespace = module.__dict__
     exec(code, namespace)
 
@@ -427,6 +458,11 @@ def run(config, control):
     except TapError as error:
         message = failure(writer, error.kind, str(error))
         message.update(error.extra)
+    except OSError as error:
+        if getattr(error, "errno", None) == _EFBIG:
+            message = failure(writer, "disk_limit", str(error))
+        else:
+            message = failure(writer, "exception", user_traceback(error))
     except MemoryError:
         # The message is built after this block, once the traceback and the frames holding
         # the script's memory are gone.
@@ -467,9 +503,32 @@ def failure(writer, kind, error):
     return message
 
 
+def join_cgroup(procs_path):
+    """Moves this process into the run's cgroup before any of the script runs, so every
+    process the script starts is counted against the process limit and killed at the end."""
+    try:
+        with open(procs_path, "w") as procs:
+            procs.write(str(os.getpid()))
+    except OSError as error:
+        raise TapError(
+            "crashed",
+            "the harness could not join the run's cgroup %s (%s); tapline cannot bound the "
+            "script's processes there" % (procs_path, error.strerror),
+        )
+
+
 def main():
     config = json.loads(sys.argv[1])
     control = open(4, "wb")
+    if config.get("cgroupProcs"):
+        try:
+            join_cgroup(config["cgroupProcs"])
+        except TapError as error:
+            message = {"type": "error", "kind": error.kind, "error": str(error), "count": 0,
+                       "columns": [], "dataType": None}
+            control.write(to_json_bytes(message) + b"\n")
+            control.flush()
+            sys.exit(1)
     status = run(config, control)
     flush_prints()
     sys.exit(status)

@@ -1,6 +1,7 @@
 /**
  * The Node end of the harness's record pipe (NDJSON, one record per line). It counts the lines
- * itself rather than trusting the script, stops at a record longer than the limit, and either
+ * itself rather than trusting the script, stops at a record longer than the limit or once the
+ * run's records pass their total limit, and either
  * keeps the parsed records (test mode) or streams the bytes to the staging file (run mode)
  * without holding them, pausing the pipe while the file catches up.
  */
@@ -19,6 +20,10 @@ export interface RecordPipeOptions {
   stagingPath?: string;
   /** Called once when a record line passes maxRecordBytes; the caller stops the script. */
   onTooLarge: (recordNumber: number, bytesSoFar: number) => void;
+  /** All record bytes of the run, newlines included. */
+  maxTotalBytes: number;
+  /** Called once when the run's record bytes pass maxTotalBytes; the caller stops the script. */
+  onTooMuch: () => void;
 }
 
 export class RecordPipe {
@@ -27,8 +32,10 @@ export class RecordPipe {
   stagedBytes = 0;
   /** Why the stream is not valid NDJSON records, when it is not. */
   badOutput: string | null = null;
-  tooLarge = false;
+  /** Set once a limit was passed; the rest of the pipe is read and dropped. */
+  halted = false;
 
+  private totalBytes = 0;
   private lineBytes = 0;
   private readonly parts: Buffer[] = [];
   private readonly staging: WriteStream | undefined;
@@ -47,9 +54,15 @@ export class RecordPipe {
       stream.resume();
     });
     stream.on('data', (chunk: Buffer) => {
-      if (this.tooLarge) return;
+      if (this.halted) return;
+      this.totalBytes += chunk.length;
+      if (this.totalBytes > this.options.maxTotalBytes) {
+        this.halted = true;
+        this.options.onTooMuch();
+        return;
+      }
       this.scan(chunk);
-      if (this.staging === undefined || this.tooLarge || this.stagingError) return;
+      if (this.staging === undefined || this.halted || this.stagingError) return;
       this.stagedBytes += chunk.length;
       if (!this.staging.write(chunk)) {
         stream.pause();
@@ -64,7 +77,7 @@ export class RecordPipe {
    * when the staging file cannot be written, which is tapline's problem, not the script's.
    */
   async finish(): Promise<void> {
-    if (this.lineBytes > 0 && !this.tooLarge) {
+    if (this.lineBytes > 0 && !this.halted) {
       this.badOutput ??= 'the record pipe ended in the middle of a record';
     }
     if (this.staging === undefined) return;
@@ -81,7 +94,7 @@ export class RecordPipe {
       const end = newline === -1 ? chunk.length : newline;
       this.lineBytes += end - start;
       if (this.lineBytes > this.options.maxRecordBytes) {
-        this.tooLarge = true;
+        this.halted = true;
         this.options.onTooLarge(this.count + 1, this.lineBytes);
         return;
       }

@@ -45,6 +45,11 @@ export function scriptEnv(
     if (value !== undefined && isCopied(name)) env[name] = value;
   }
 
+  // RLIMIT_AS counts reserved address space, not memory used: glibc reserves a 64 MB malloc
+  // arena per thread that allocates, so a script with a dozen threads would hit a 1 GB limit
+  // while using little. Two arenas cost little contention for the scripts taps are.
+  env.MALLOC_ARENA_MAX = '2';
+
   Object.assign(env, paramEnv(request.params));
 
   if (request.state !== undefined && request.state !== null) {

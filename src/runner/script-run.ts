@@ -18,6 +18,20 @@ export interface ScriptRunRequest {
   logBytes: number;
   maxRecordBytes: number;
   memoryBytes: number;
+  /*
+   * The limits below are optional so that callers built before them keep working; one left
+   * out takes its value from sandbox-defaults.ts, the same default the config has.
+   */
+  /** CPU seconds each process of the script may use (RLIMIT_CPU). */
+  cpuSeconds?: number;
+  /** Processes (threads too, under a cgroup) the script may have at once. */
+  maxProcesses?: number;
+  /** Bytes the script may keep in its working directory, its temp files included. */
+  maxWorkdirBytes?: number;
+  /** Record bytes (NDJSON) one run may produce. */
+  maxRunRecordBytes?: number;
+  /** Bytes the script may print in all before it is stopped (the kept logs are logBytes). */
+  maxOutputBytes?: number;
   /**
    * Run mode: the NDJSON file records stream into as the script yields them. Without it a
    * run-mode run counts its records and keeps none (no target pipeline).
@@ -35,6 +49,11 @@ export type ScriptFailureKind =
   | 'timeout'
   | 'memory_limit'
   | 'record_too_large'
+  | 'cpu_limit'
+  | 'process_limit'
+  | 'disk_limit'
+  | 'records_limit'
+  | 'output_limit'
   | 'bad_output'
   | 'crashed'
   | 'aborted';

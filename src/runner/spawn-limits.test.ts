@@ -234,7 +234,8 @@ import sys
 
 def fetch():
     chunk = "y" * 1_000_000 + "\\n"
-    for _ in range(200):
+    # 20 MB: far past the cap, within the default runner.maxOutputBytes (64 MiB).
+    for _ in range(20):
         sys.stdout.write(chunk)
     print("the end")
     return [{"a": 1}]

@@ -3,6 +3,11 @@
  * process group, feeds it params, state and secrets through the environment, and reads three
  * streams back (logs on stdout+stderr, records on fd 3, the final report on fd 4).
  *
+ * The sandbox: the harness sets the kernel's per-process limits (memory, CPU seconds, file
+ * size); the run's processes are bounded and found by process-limit.ts; the working directory,
+ * the records and the printed output are bounded here. A breach of any ends the run as a
+ * failure whose message names the limit and the setting that raises it.
+ *
  * Whatever the script does ends as a ScriptRunResult; runScript throws only when tapline itself
  * cannot do its part (the staging file cannot be written, a caller passed an invalid param key).
  */
@@ -17,16 +22,26 @@ import { fileURLToPath } from 'node:url';
 import { ControlPipe, type HarnessReport } from './control-pipe.js';
 import {
   abortedMessage,
+  cpuMessage,
   crashedMessage,
+  diskMessage,
   memoryMessage,
+  outputMessage,
+  processMessage,
+  recordsMessage,
   recordTooLargeMessage,
   startFailedMessage,
   timeoutMessage,
 } from './failure-messages.js';
 import { LogCapture } from './log-capture.js';
+import { drain } from './pipe-drain.js';
+import { openProcessLimit, type ProcessLimit } from './process-limit.js';
+import { resolvePython } from './python-path.js';
 import { RecordPipe } from './record-pipe.js';
+import { sandboxDefaults } from './sandbox-defaults.js';
 import { scriptEnv } from './script-env.js';
 import type { ScriptFailureKind, ScriptRunRequest, ScriptRunResult } from './script-run.js';
+import { WorkdirWatch } from './workdir-watch.js';
 
 const harnessPath = fileURLToPath(new URL('./harness.py', import.meta.url));
 /** The name the script is saved and compiled under, so tracebacks say `tap.py, line 3`. */
@@ -51,6 +66,7 @@ const failureKinds: ReadonlySet<string> = new Set<ScriptFailureKind>([
   'timeout',
   'memory_limit',
   'record_too_large',
+  'disk_limit',
   'bad_output',
   'crashed',
   'aborted',
@@ -63,35 +79,64 @@ interface Failure {
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null } | { startError: Error };
 
+type Limits = Required<
+  Pick<
+    ScriptRunRequest,
+    'cpuSeconds' | 'maxProcesses' | 'maxWorkdirBytes' | 'maxRunRecordBytes' | 'maxOutputBytes'
+  >
+>;
+
+function limitsOf(request: ScriptRunRequest): Limits {
+  return {
+    cpuSeconds: request.cpuSeconds ?? sandboxDefaults.cpuSeconds,
+    maxProcesses: request.maxProcesses ?? sandboxDefaults.maxProcesses,
+    maxWorkdirBytes: request.maxWorkdirBytes ?? sandboxDefaults.maxWorkdirBytes,
+    maxRunRecordBytes: request.maxRunRecordBytes ?? sandboxDefaults.maxRunRecordBytes,
+    maxOutputBytes: request.maxOutputBytes ?? sandboxDefaults.maxOutputBytes,
+  };
+}
+
 export async function runScript(request: ScriptRunRequest): Promise<ScriptRunResult> {
   const startedAt = performance.now();
   if (request.signal?.aborted) {
     return failed(request, startedAt, { kind: 'aborted', error: abortedMessage });
   }
 
+  const limits = limitsOf(request);
   const workDir = await mkdtemp(path.join(tmpdir(), 'tapline-run-'));
+  const processLimit = await openProcessLimit(limits.maxProcesses);
   try {
     await writeFile(path.join(workDir, scriptFile), request.script);
-    return await execute(request, workDir, startedAt);
+    return await execute(request, limits, processLimit, workDir, startedAt);
   } finally {
-    // A process that escaped the group may still be writing here; retries cover that race.
+    await processLimit.close();
+    // Without a cgroup, a process that escaped the group may still be writing here; retries
+    // cover that race.
     await rm(workDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
 }
 
 async function execute(
   request: ScriptRunRequest,
+  limits: Limits,
+  processLimit: ProcessLimit,
   workDir: string,
   startedAt: number,
 ): Promise<ScriptRunResult> {
+  const python = await resolvePython(request.python);
   const env = scriptEnv(request);
+  // Temp files go where the disk limit counts them and the end of the run removes them.
+  env.TMPDIR = workDir;
   const harnessConfig = {
     kind: request.kind,
     limit: request.mode === 'test' ? request.testLimit : 0,
     maxRecordBytes: request.maxRecordBytes,
     memoryBytes: request.memoryBytes,
+    cpuSeconds: limits.cpuSeconds,
+    maxFileBytes: limits.maxWorkdirBytes + 1,
+    cgroupProcs: processLimit.procsPath,
   };
-  const child = spawn(request.python, ['-u', '-B', harnessPath, JSON.stringify(harnessConfig)], {
+  const child = spawn(python, ['-u', '-B', harnessPath, JSON.stringify(harnessConfig)], {
     cwd: workDir,
     env,
     detached: true,
@@ -117,9 +162,24 @@ async function execute(
     killGroup();
   };
 
+  if (child.pid !== undefined) {
+    processLimit.watch(child.pid, () =>
+      stop({ kind: 'process_limit', error: processMessage(limits.maxProcesses) }),
+    );
+  }
+  const workdir = new WorkdirWatch(workDir, limits.maxWorkdirBytes);
+  workdir.watch(() => stop({ kind: 'disk_limit', error: diskMessage(limits.maxWorkdirBytes) }));
+
+  // LogCapture keeps chunks, not lines, so a 10 MB line costs no more than its budget.
   const logs = new LogCapture(request.logBytes);
-  stdout!.on('data', (chunk: Buffer) => logs.write(chunk));
-  stderr!.on('data', (chunk: Buffer) => logs.write(chunk));
+  const onLog = (chunk: Buffer) => {
+    logs.write(chunk);
+    if (logs.totalBytes > limits.maxOutputBytes && stopped === undefined) {
+      stop({ kind: 'output_limit', error: outputMessage(limits.maxOutputBytes) });
+    }
+  };
+  stdout!.on('data', onLog);
+  stderr!.on('data', onLog);
 
   const records = new RecordPipe({
     keep: request.mode === 'test',
@@ -130,6 +190,9 @@ async function execute(
         kind: 'record_too_large',
         error: recordTooLargeMessage(recordNumber, bytes, request.maxRecordBytes, false),
       }),
+    maxTotalBytes: limits.maxRunRecordBytes,
+    onTooMuch: () =>
+      stop({ kind: 'records_limit', error: recordsMessage(limits.maxRunRecordBytes) }),
   });
   records.attach(recordStream!);
 
@@ -153,9 +216,20 @@ async function execute(
   const exited = await exit;
   clearTimeout(timeoutTimer);
   clearTimeout(graceTimer);
+  workdir.stop();
   request.signal?.removeEventListener('abort', onAbort);
   // Background children the script started must not outlive the run.
   killGroup();
+
+  // A breach between the last poll and the exit still counts; the cgroup must still exist.
+  if (stopped === undefined && (await processLimit.breached())) {
+    stopped = { kind: 'process_limit', error: processMessage(limits.maxProcesses) };
+  }
+  if (stopped === undefined && !('startError' in exited) && (await workdir.breached())) {
+    stopped = { kind: 'disk_limit', error: diskMessage(limits.maxWorkdirBytes) };
+  }
+  // Kills what is left, setsid escapees included, so no pipe is held open by them.
+  await processLimit.close();
 
   if ('startError' in exited) {
     for (const stream of child.stdio) stream?.destroy();
@@ -176,7 +250,8 @@ async function execute(
   const logText = logs.text();
   const report = control.report;
   const failure =
-    stopped ?? judge(request, report, control, records, exited.code, exited.signal, logText);
+    stopped ??
+    judge(request, limits, report, control, records, exited.code, exited.signal, logText);
   return {
     outcome: failure === undefined ? 'success' : 'failure',
     failureKind: failure?.kind ?? null,
@@ -196,6 +271,7 @@ async function execute(
 /** The failure, if any, of a run that tapline did not stop itself. */
 function judge(
   request: ScriptRunRequest,
+  limits: Limits,
   report: HarnessReport | undefined,
   control: ControlPipe,
   records: RecordPipe,
@@ -206,6 +282,7 @@ function judge(
   if (control.badOutput !== null) return { kind: 'bad_output', error: control.badOutput };
 
   if (report === undefined) {
+    if (signal === 'SIGXCPU') return { kind: 'cpu_limit', error: cpuMessage(limits.cpuSeconds) };
     // Python can die of the memory limit without raising MemoryError (a C extension aborts).
     if (/MemoryError|Cannot allocate memory|std::bad_alloc|out of memory/.test(logText)) {
       return { kind: 'memory_limit', error: memoryMessage(request.memoryBytes) };
@@ -213,7 +290,7 @@ function judge(
     return { kind: 'crashed', error: crashedMessage(code, signal) };
   }
 
-  if (report.type === 'error') return reportedFailure(request, report);
+  if (report.type === 'error') return reportedFailure(request, limits, report);
 
   if (records.badOutput !== null) return { kind: 'bad_output', error: records.badOutput };
   if (report.count !== records.count) {
@@ -227,9 +304,14 @@ function judge(
   return undefined;
 }
 
-function reportedFailure(request: ScriptRunRequest, report: HarnessReport): Failure {
+function reportedFailure(
+  request: ScriptRunRequest,
+  limits: Limits,
+  report: HarnessReport,
+): Failure {
   const kind = (failureKinds.has(report.kind ?? '') ? report.kind : 'crashed') as ScriptFailureKind;
   if (kind === 'memory_limit') return { kind, error: memoryMessage(request.memoryBytes) };
+  if (kind === 'disk_limit') return { kind, error: diskMessage(limits.maxWorkdirBytes) };
   if (kind === 'record_too_large') {
     const error = recordTooLargeMessage(
       report.record ?? 0,
@@ -257,37 +339,4 @@ function failed(request: ScriptRunRequest, startedAt: number, failure: Failure):
     stagedBytes: 0,
     durationMs: Math.round(performance.now() - startedAt),
   };
-}
-
-/**
- * Resolves once the stream has ended, or has been silent for `idleMs` (not counting time it is
- * paused for backpressure), or `maxMs` has passed; then destroys it.
- */
-function drain(stream: Readable, idleMs: number, maxMs: number): Promise<void> {
-  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    let idleTimer: NodeJS.Timeout;
-    const done = () => {
-      clearTimeout(idleTimer);
-      clearTimeout(maxTimer);
-      stream.off('data', onData);
-      stream.off('close', done);
-      stream.off('end', done);
-      stream.destroy();
-      resolve();
-    };
-    const onIdle = () => {
-      if (stream.isPaused()) idleTimer = setTimeout(onIdle, idleMs);
-      else done();
-    };
-    const onData = () => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(onIdle, idleMs);
-    };
-    idleTimer = setTimeout(onIdle, idleMs);
-    const maxTimer = Number.isFinite(maxMs) ? setTimeout(done, maxMs) : undefined;
-    stream.on('data', onData);
-    stream.once('end', done);
-    stream.once('close', done);
-  });
 }

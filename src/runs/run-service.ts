@@ -176,6 +176,11 @@ export class RunService {
       logBytes: config.runner.logBytes,
       maxRecordBytes: config.runner.maxRecordBytes,
       memoryBytes: config.runner.memoryBytes,
+      cpuSeconds: config.runner.cpuSeconds,
+      maxProcesses: config.runner.maxProcesses,
+      maxWorkdirBytes: config.runner.maxWorkdirBytes,
+      maxRunRecordBytes: config.runner.maxRunRecordBytes,
+      maxOutputBytes: config.runner.maxOutputBytes,
       ...(stagingPath ? { stagingPath } : {}),
       signal: this.shutdown.signal,
     });

@@ -1,0 +1,28 @@
+/**
+ * Defaults for the sandbox limits that are optional in a ScriptRunRequest. The config's runner
+ * section takes its defaults from here too, so a caller that leaves a limit out gets the same
+ * value a server with no tapline.yaml would.
+ */
+
+const mib = 1024 * 1024;
+const gib = 1024 * mib;
+
+export const sandboxDefaults = {
+  /**
+   * CPU seconds per process. Equal to the run-mode timeout: a single-threaded script cannot
+   * reach it before the wall clock does, so it only stops threads or busy children burning
+   * several cores for a whole run.
+   */
+  cpuSeconds: 3600,
+  /**
+   * Processes (and, in a cgroup, threads: the pids controller counts tasks) a run may have at
+   * once. Generous for thread pools and multiprocessing, far below what hurts the machine.
+   */
+  maxProcesses: 128,
+  /** Bytes a run may keep in its working directory (its temp files included). */
+  maxWorkdirBytes: gib,
+  /** Record bytes (NDJSON) one run may produce; run mode stages them on disk. */
+  maxRunRecordBytes: 10 * gib,
+  /** Bytes a script may print in all; the kept logs are capped far lower by logBytes. */
+  maxOutputBytes: 64 * mib,
+} as const;
