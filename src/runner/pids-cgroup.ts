@@ -41,6 +41,10 @@ export class PidsCgroup implements ProcessLimit {
   ): Promise<PidsCgroup | null> {
     try {
       await mkdir(dir);
+    } catch {
+      return null;
+    }
+    try {
       await writeControl(dir, 'pids.max', String(maxProcesses));
       return new PidsCgroup(version, dir);
     } catch {

@@ -8,6 +8,7 @@
  * process-group-watch.ts).
  */
 
+import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PidsCgroup, removeCgroup, type CgroupVersion } from './pids-cgroup.js';
@@ -35,14 +36,14 @@ const cgroupRoot = '/sys/fs/cgroup';
 const parentName = 'tapline';
 
 let parent: Promise<CgroupParent | null> | undefined;
-let sequence = 0;
 
 export async function openProcessLimit(maxProcesses: number): Promise<ProcessLimit> {
   parent ??= findCgroupParent();
   const found = await parent;
   if (found !== null) {
-    sequence += 1;
-    const dir = path.join(found.dir, `${process.pid}-${sequence}`);
+    // The server's pid says whose it is (see removeStale); the rest only has to be unique,
+    // also across worker threads that share the pid.
+    const dir = path.join(found.dir, `${process.pid}-${randomBytes(6).toString('hex')}`);
     const cgroup = await PidsCgroup.create(found.version, dir, maxProcesses);
     if (cgroup !== null) return cgroup;
   }
@@ -115,7 +116,7 @@ async function enablePids(dir: string): Promise<void> {
 async function removeStale(dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
-    const owner = Number(/^(\d+)-\d+$/.exec(name)?.[1]);
+    const owner = Number(/^(\d+)-[0-9a-f]+$/.exec(name)?.[1]);
     if (!Number.isInteger(owner) || owner === process.pid || isAlive(owner)) continue;
     await removeCgroup(path.join(dir, name));
   }
