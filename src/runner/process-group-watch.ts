@@ -18,32 +18,26 @@ import type { ProcessLimit } from './process-limit.js';
 const pollMs = 50;
 const killDeadlineMs = 5000;
 
+/** The watches of the runs in progress; one scan of /proc every pollMs serves them all. */
+const watching = new Set<ProcessGroupWatch>();
+let scanTimer: NodeJS.Timeout | undefined;
+let scanning = false;
+
 export class ProcessGroupWatch implements ProcessLimit {
   readonly mechanism = 'process-group' as const;
   readonly procsPath = null;
 
   private pgid: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private onBreach: (() => void) | undefined;
   private seenBreach = false;
 
   constructor(private readonly maxProcesses: number) {}
 
   watch(pid: number, onBreach: () => void): void {
     this.pgid = pid;
-    this.timer = setInterval(() => {
-      if (this.polling) return;
-      this.polling = true;
-      void groupMembers(pid).then((members) => {
-        this.polling = false;
-        if (members.length <= this.maxProcesses || this.timer === undefined) return;
-        this.seenBreach = true;
-        clearInterval(this.timer);
-        this.timer = undefined;
-        killGroup(pid);
-        onBreach();
-      });
-    }, pollMs);
+    this.onBreach = onBreach;
+    watching.add(this);
+    scanTimer ??= setInterval(() => void scan(), pollMs);
   }
 
   breached(): Promise<boolean> {
@@ -51,16 +45,48 @@ export class ProcessGroupWatch implements ProcessLimit {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.unwatch();
     if (this.pgid === undefined) return;
 
     // Members forked while the last kill was being delivered get the next one.
     const deadline = Date.now() + killDeadlineMs;
-    while ((await groupMembers(this.pgid)).length > 0 && Date.now() < deadline) {
+    while ((await groupSizes()).has(this.pgid) && Date.now() < deadline) {
       killGroup(this.pgid);
       await sleep(10);
     }
+  }
+
+  /** Called by the scan with the group's size. */
+  count(members: number): void {
+    if (members <= this.maxProcesses || this.pgid === undefined) return;
+    this.seenBreach = true;
+    this.unwatch();
+    killGroup(this.pgid);
+    this.onBreach?.();
+  }
+
+  get group(): number | undefined {
+    return this.pgid;
+  }
+
+  private unwatch(): void {
+    watching.delete(this);
+    if (watching.size === 0) {
+      clearInterval(scanTimer);
+      scanTimer = undefined;
+    }
+  }
+}
+
+async function scan(): Promise<void> {
+  // A scan of a busy /proc can outlast the interval; never run two at once.
+  if (scanning) return;
+  scanning = true;
+  try {
+    const sizes = await groupSizes();
+    for (const watch of [...watching]) watch.count(sizes.get(watch.group!) ?? 0);
+  } finally {
+    scanning = false;
   }
 }
 
@@ -72,18 +98,20 @@ function killGroup(pgid: number): void {
   }
 }
 
-/** Live (not zombie) processes whose process group is `pgid`. */
-async function groupMembers(pgid: number): Promise<number[]> {
+/** How many live (not zombie) processes each process group has. */
+async function groupSizes(): Promise<Map<number, number>> {
   const names = await readdir('/proc').catch(() => [] as string[]);
-  const pids = names.filter((name) => /^\d+$/.test(name));
-  const found = await Promise.all(
-    pids.map(async (pid) => {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-      // The command name, in parentheses, may hold spaces and parentheses itself.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const [state, , group] = fields;
-      return state !== undefined && state !== 'Z' && Number(group) === pgid ? Number(pid) : 0;
-    }),
+  const groups = await Promise.all(
+    names
+      .filter((name) => /^\d+$/.test(name))
+      .map(async (pid) => {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+        // The command name, in parentheses, may hold spaces and parentheses itself.
+        const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return state !== undefined && state !== 'Z' ? Number(group) : 0;
+      }),
   );
-  return found.filter((pid) => pid > 0);
+  const sizes = new Map<number, number>();
+  for (const group of groups) if (group > 0) sizes.set(group, (sizes.get(group) ?? 0) + 1);
+  return sizes;
 }
