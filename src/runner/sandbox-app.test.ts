@@ -1,0 +1,116 @@
+/**
+ * The issue's must-show through the whole app: six hostile taps run at once through
+ * POST /api/v1/tap/run, each answered as a failure naming its limit and setting, while /healthz
+ * keeps answering quickly, and no process of theirs is left afterwards.
+ */
+
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../../test/support/test-app.js';
+
+const mib = 1024 * 1024;
+
+/** Each tap, and words its error must contain (the failure kind is not in the API answer). */
+const taps: Record<string, { script: string; says: string[] }> = {
+  'fork-bomb': {
+    script: 'import os\n\ndef fetch():\n    while True:\n        os.fork()\n',
+    says: ['more than 20 processes', 'runner.maxProcesses'],
+  },
+  'eight-gigabytes': {
+    script:
+      'def fetch():\n    records = []\n    for _ in range(8 * 1024):\n' +
+      '        records.append(bytearray(1024 * 1024))\n    return records\n',
+    says: ['ran out of memory', 'Yield records', 'runner.memoryBytes'],
+  },
+  'fill-disk': {
+    script:
+      'import itertools\n\ndef fetch():\n    for n in itertools.count():\n' +
+      '        with open("part-%d" % n, "wb") as out:\n            out.write(b"x" * 262144)\n',
+    says: ['more than 20 MiB', 'working directory', 'runner.maxWorkdirBytes'],
+  },
+  'long-line': {
+    script:
+      'import sys, time\n\ndef fetch():\n    sys.stdout.write("x" * 10_000_000 + "\\n")\n' +
+      '    time.sleep(600)\n',
+    says: ['printed more than 4 MiB', 'runner.maxOutputBytes'],
+  },
+  'huge-record': {
+    script: 'def fetch():\n    yield {"blob": "x" * 20_000_000}\n',
+    says: ['record 1 is 20000011 bytes', 'runner.maxRecordBytes'],
+  },
+  'busy-loop': {
+    script: 'def fetch():\n    while True:\n        pass\n',
+    says: ['2 s of CPU time', 'runner.cpuSeconds'],
+  },
+};
+
+let test: TestApp;
+beforeAll(async () => {
+  test = await startTestApp({
+    runner: {
+      maxConcurrentRuns: 6,
+      maxProcesses: 20,
+      memoryBytes: 512 * mib,
+      maxWorkdirBytes: 20 * mib,
+      maxOutputBytes: 4 * mib,
+      cpuSeconds: 2,
+      testTimeoutSeconds: 30,
+    },
+  });
+  for (const [name, tap] of Object.entries(taps)) {
+    const saved = await test.call('PUT', `/api/v1/taps/${name}`, { script: tap.script });
+    expect(saved.status).toBeLessThan(300);
+  }
+});
+afterAll(async () => test.close());
+
+/** Live processes whose working directory is one of tapline's run directories. */
+function runProcesses(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const cwd = readlinkSync(`/proc/${pid}/cwd`);
+        const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+        return cwd.includes('/tapline-run-') && state !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+it('fails six hostile taps by their limits while /healthz keeps answering', async () => {
+  const before = new Set(runProcesses());
+  const healthTimes: number[] = [];
+  let running = true;
+  const health = (async () => {
+    while (running) {
+      const start = performance.now();
+      expect((await test.call('GET', '/healthz')).status).toBe(200);
+      healthTimes.push(performance.now() - start);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+
+  const names = Object.keys(taps);
+  const answers = await Promise.all(
+    names.map((name) => test.call('POST', '/api/v1/tap/run', { name, mode: 'test' })),
+  );
+  running = false;
+  await health;
+
+  for (const [index, name] of names.entries()) {
+    const answer = answers[index]!;
+    expect(answer.status, name).toBe(200);
+    expect(answer.body.status, name).toBe('failure');
+    for (const words of taps[name]!.says) expect(answer.body.error, name).toContain(words);
+    const stored = await test.call('GET', `/api/v1/runs/${answer.body.runId}`);
+    expect(stored.body.status, name).toBe('failure');
+  }
+  expect(healthTimes.length).toBeGreaterThan(10);
+  expect(Math.max(...healthTimes)).toBeLessThan(500);
+  // Other test files run scripts too; only processes that appeared during this test count.
+  expect(runProcesses().filter((pid) => !before.has(pid))).toEqual([]);
+});
