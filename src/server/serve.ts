@@ -40,13 +40,18 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs }, 'stopping');
+    // Scripts and loads share one grace period from the signal; the store closes last, once
+    // the requests still running have written their run records.
+    context.scheduler.stop();
     context.runs.stopAfter(graceMs);
+    const queueStopped = context.queue.stop(graceMs);
     // A keep-alive connection whose last request ends during shutdown would otherwise hold
     // close() open for the whole keep-alive timeout (72 s in Fastify).
     const closer = setInterval(() => app.server.closeIdleConnections(), 100);
     await app.close();
     clearInterval(closer);
-    await context.close(graceMs);
+    await queueStopped;
+    await context.close(0);
     logger.info('stopped');
     process.exit(0);
   };

@@ -214,7 +214,7 @@ describe('run and load', () => {
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^RUN +MODE +TRIGGER +STATUS +RECORDS/);
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/ run +api +success +3 /);
+    expect(lines[1]).toMatch(/ run +cli +success +3 /);
   });
 });
 

@@ -25,7 +25,8 @@ it('fires a scheduled tap in run mode, and stops when the tap is disabled', asyn
   while ((await scheduledRuns('ticker')).length < 2 && Date.now() < deadline) await sleep(200);
   const fired = await scheduledRuns('ticker');
   expect(fired.length).toBeGreaterThanOrEqual(2);
-  expect(fired[0]).toMatchObject({ mode: 'run', status: 'success', recordCount: 1 });
+  // The newest may still be running; the ones before it have finished.
+  expect(fired.at(-1)).toMatchObject({ mode: 'run', status: 'success', recordCount: 1 });
 
   await test.call('PUT', '/api/v1/taps/ticker', {
     script,
