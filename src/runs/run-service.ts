@@ -10,7 +10,7 @@ import { runScript } from '../runner/spawn.js';
 import type { ScriptRunResult } from '../runner/script-run.js';
 import type { Masker } from '../secrets/masker.js';
 import type { SecretService } from '../secrets/secret-service.js';
-import type { MetadataStore, PersistedReason, RunStatus, RunTrigger, Tap } from '../store/store.js';
+import type { MetadataStore, RunStatus, RunTrigger, Tap } from '../store/store.js';
 import type { TapService } from '../taps/tap-service.js';
 import { splitDocuments } from './document-jobs.js';
 import type { RunAnswer, RunRequest } from './run-schema.js';
@@ -58,6 +58,25 @@ function persistedReasonOf(tap: Tap, mode: RunRequest['mode'], status: RunStatus
   if (status === 'failure') return 'run_error';
   if (status === 'no_records') return 'no_records';
   return null;
+}
+
+/** One run while it is going: what every step of it needs to know. */
+interface ActiveRun {
+  tap: Tap;
+  request: RunRequest & { trigger: RunTrigger };
+  runId: string;
+  /** Whether this run's new state may replace the tap's (see StateCommitter). */
+  updateState: boolean;
+  masker: Masker;
+  /** The state the script starts from. */
+  startState: unknown;
+  /** Run mode with a target pipeline: where the script's records are staged. */
+  stagingPath?: string;
+}
+
+interface SubmittedJobs {
+  publisherToken: string;
+  pipelineTokens: string[];
 }
 
 /** Runs and tests taps: the one path every face (HTTP, CLI, scheduler, MCP) goes through. */
@@ -108,28 +127,33 @@ export class RunService {
       );
     }
 
+    const run: ActiveRun = {
+      tap,
+      request,
+      runId,
+      updateState,
+      masker: this.deps.secrets.masker(),
+      startState: (await store.state.get(tap.name))?.state,
+      ...(request.mode === 'run' && tap.targetPipeline !== null
+        ? { stagingPath: path.join(config.dataDir, 'staging', `${runId}.ndjson`) }
+        : {}),
+    };
     const log = logger.child({ tap: tap.name, runId, mode: request.mode });
-    const masker = this.deps.secrets.masker();
-    const stagingPath =
-      request.mode === 'run' && tap.targetPipeline !== null
-        ? path.join(config.dataDir, 'staging', `${runId}.ndjson`)
-        : undefined;
 
     let result: ScriptRunResult;
-    let jobs: { publisherToken: string; pipelineTokens: string[] } | null = null;
+    let jobs: SubmittedJobs | null = null;
     try {
-      result = await this.execute(tap, request, stagingPath);
-      const status = statusOf(result);
-      if (stagingPath && status === 'success')
-        jobs = await this.submitJobs(tap, runId, stagingPath, result);
-      else if (stagingPath) await rm(stagingPath, { force: true });
+      result = await this.execute(run);
+      if (run.stagingPath && statusOf(result) === 'success')
+        jobs = await this.submitJobs(run, result);
+      else if (run.stagingPath) await rm(run.stagingPath, { force: true });
     } catch (error) {
       // tapline's own failure, not the script's: the run record must still end.
       log.error({ err: error }, 'run failed inside tapline');
       result = preflightFailure('tapline could not complete the run; the server log has details');
     }
 
-    const answer = await this.finish(tap, request, runId, result, jobs, masker, updateState);
+    const answer = await this.finish(run, result, jobs);
     log.info(
       { status: answer.status, recordCount: answer.recordCount, durationMs: answer.durationMs },
       'run finished',
@@ -137,7 +161,8 @@ export class RunService {
     return answer;
   }
 
-  private async execute(tap: Tap, request: RunRequest, stagingPath: string | undefined) {
+  private async execute(run: ActiveRun): Promise<ScriptRunResult> {
+    const { tap, request, stagingPath } = run;
     const { store, config } = this.deps;
     let secretEnv: Record<string, string> = {};
     if (tap.secret !== null) {
@@ -150,48 +175,51 @@ export class RunService {
       }
       secretEnv = values;
     }
-    if (request.mode === 'run' && tap.targetPipeline !== null) {
-      if (!(await store.pipelines.get(tap.targetPipeline))) {
-        return preflightFailure(
-          `target pipeline '${tap.targetPipeline}' of tap '${tap.name}' no longer exists; ` +
-            'create it again or change the tap',
-        );
-      }
+    if (stagingPath && !(await store.pipelines.get(tap.targetPipeline!))) {
+      return preflightFailure(
+        `target pipeline '${tap.targetPipeline}' of tap '${tap.name}' no longer exists; ` +
+          'create it again or change the tap',
+      );
     }
     if (stagingPath) await mkdir(path.dirname(stagingPath), { recursive: true });
 
-    const state = await store.state.get(tap.name);
+    const { runner } = config;
     const defaultTimeout =
-      request.mode === 'test' ? config.runner.testTimeoutSeconds : config.runner.runTimeoutSeconds;
+      request.mode === 'test' ? runner.testTimeoutSeconds : runner.runTimeoutSeconds;
     return runScript({
       script: tap.script,
       kind: tap.kind,
       mode: request.mode,
       params: request.params,
-      state: state?.state,
+      state: run.startState,
       secretEnv,
       testLimit: request.testLimit,
       timeoutSeconds: tap.timeoutSeconds ?? defaultTimeout,
-      python: config.runner.python,
-      logBytes: config.runner.logBytes,
-      maxRecordBytes: config.runner.maxRecordBytes,
-      memoryBytes: config.runner.memoryBytes,
-      cpuSeconds: config.runner.cpuSeconds,
-      maxProcesses: config.runner.maxProcesses,
-      maxWorkdirBytes: config.runner.maxWorkdirBytes,
-      maxRunRecordBytes: config.runner.maxRunRecordBytes,
-      maxOutputBytes: config.runner.maxOutputBytes,
+      python: runner.python,
+      logBytes: runner.logBytes,
+      maxRecordBytes: runner.maxRecordBytes,
+      memoryBytes: runner.memoryBytes,
+      cpuSeconds: runner.cpuSeconds,
+      maxProcesses: runner.maxProcesses,
+      maxWorkdirBytes: runner.maxWorkdirBytes,
+      maxRunRecordBytes: runner.maxRunRecordBytes,
+      maxOutputBytes: runner.maxOutputBytes,
       ...(stagingPath ? { stagingPath } : {}),
       signal: this.shutdown.signal,
     });
   }
 
-  private async submitJobs(tap: Tap, runId: string, stagingPath: string, result: ScriptRunResult) {
+  private async submitJobs(run: ActiveRun, result: ScriptRunResult): Promise<SubmittedJobs> {
+    const stagingPath = run.stagingPath!;
     const publisherToken = randomUUID();
-    const pipeline = tap.targetPipeline!;
-    const base = { publisherToken, runId, tap: tap.name, pipeline };
+    const base = {
+      publisherToken,
+      runId: run.runId,
+      tap: run.tap.name,
+      pipeline: run.tap.targetPipeline!,
+    };
     const jobs =
-      tap.kind === 'document'
+      run.tap.kind === 'document'
         ? (await splitDocuments(stagingPath)).map((document) => ({
             ...base,
             pipelineToken: document.pipelineToken,
@@ -213,18 +241,13 @@ export class RunService {
   }
 
   private async finish(
-    tap: Tap,
-    request: RunRequest,
-    runId: string,
+    run: ActiveRun,
     result: ScriptRunResult,
-    jobs: { publisherToken: string; pipelineTokens: string[] } | null,
-    masker: Masker,
-    updateState: boolean,
+    jobs: SubmittedJobs | null,
   ): Promise<RunAnswer> {
+    const { tap, request, masker } = run;
     const status = statusOf(result);
-    const persistedReason: PersistedReason | null = jobs
-      ? null
-      : persistedReasonOf(tap, request.mode, status);
+    const persistedReason = jobs ? null : persistedReasonOf(tap, request.mode, status);
     const logs = masker.mask(result.logs);
     const error = masker.mask(result.error);
     const explanation = await explainRun(
@@ -242,11 +265,12 @@ export class RunService {
         recordCount: result.recordCount,
         logs,
         error,
+        state: run.startState,
       },
       { ai: this.deps.config.ai, mask: (text) => masker.mask(text), logger: this.deps.logger },
     );
 
-    await this.deps.store.runs.finish(runId, {
+    await this.deps.store.runs.finish(run.runId, {
       status,
       recordCount: result.recordCount,
       recordsTruncated: result.recordsTruncated,
@@ -265,8 +289,8 @@ export class RunService {
       durationMs: Math.round(result.durationMs),
     });
     // A successful run with nothing to load has nothing to wait for: its state commits now.
-    if (updateState && status === 'no_records' && tap.targetPipeline !== null) {
-      await this.deps.state.commitIfLoaded(runId);
+    if (run.updateState && status === 'no_records' && tap.targetPipeline !== null) {
+      await this.deps.state.commitIfLoaded(run.runId);
     }
 
     return {
@@ -286,7 +310,7 @@ export class RunService {
       logs,
       ...(error !== null ? { error } : {}),
       ...(explanation ? { aiExplanation: explanation.text } : {}),
-      runId,
+      runId: run.runId,
       durationMs: Math.round(result.durationMs),
     };
   }
