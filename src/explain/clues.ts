@@ -159,8 +159,8 @@ export function quote(text: string, max = 160): string {
 
 // "UserWarning", "DeprecationWarning", "ERROR:root:", "ValueError", "Traceback": the words
 // Python and its logging module print. Plurals ("0 errors") are deliberately not matched.
-const warningLinePattern =
-  /\w*(?:warning|error)\b|\bwarn\b|\bdeprecat|\btraceback\b|\bexception\b/i;
+// No leading \w*: on a long run of letters it made the match quadratic in the line's length.
+const warningLinePattern = /(?:warning|error)\b|\bwarn\b|\bdeprecat|\btraceback\b|\bexception\b/i;
 
 /** Lines of the logs that hold a warning, an error, a deprecation or a traceback. */
 export function warningLines(logs: string): string[] {
