@@ -1,7 +1,24 @@
 import { z } from 'zod';
+import { isParamKey } from '../runner/params.js';
 import { nameSchema } from '../taps/tap-schema.js';
 
-const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Params become environment variables: keys must be identifiers, and no text may hold a NUL
+ * byte, which an environment cannot carry.
+ */
+function checkParams(params: Record<string, unknown>, context: z.RefinementCtx): void {
+  for (const [key, value] of Object.entries(params)) {
+    if (!isParamKey(key)) {
+      context.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'is not an identifier (letters, digits and _, not starting with a digit)',
+      });
+    } else if (typeof value === 'string' && value.includes('\u0000')) {
+      context.addIssue({ code: 'custom', path: [key], message: 'holds a NUL byte' });
+    }
+  }
+}
 
 export const runRequestSchema = z
   .object({
@@ -14,11 +31,9 @@ export const runRequestSchema = z
           'and returns results without persisting',
       ),
     params: z
-      .record(
-        z.string().regex(identifier, 'must be an identifier: ^[A-Za-z_][A-Za-z0-9_]*$'),
-        z.unknown(),
-      )
+      .record(z.string(), z.unknown())
       .default({})
+      .superRefine(checkParams)
       .describe(
         'Optional per-run parameters. Each value is stringified and exposed to the tap script ' +
           'as an environment variable (nested objects/arrays are JSON-encoded so the script can ' +

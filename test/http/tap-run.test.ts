@@ -45,7 +45,8 @@ describe('POST /api/v1/tap/run in test mode', () => {
       { id: 3, name: 'Edsger', city: 'Austin' },
     ]);
     expect(answer.runId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(answer.durationMs).toBeGreaterThanOrEqual(0);
+    expect(Number.isInteger(answer.durationMs)).toBe(true);
+    expect(answer.durationMs).toBeLessThan(30_000);
     expect(answer).not.toHaveProperty('publisherToken');
     expect(answer).not.toHaveProperty('aiExplanation');
   });
@@ -110,6 +111,23 @@ def fetch():
         none: '',
         datris: '2026-05-01',
       },
+    ]);
+  });
+
+  it('passes numbers exactly as written, even past what a double holds', async () => {
+    await saveTap(
+      'echo-numbers',
+      'import os\ndef fetch():\n    return [{k: os.environ["TAP_PARAM_" + k] for k in ("big", "huge", "pi")}]\n',
+    );
+    const response = await test.app.inject({
+      method: 'POST',
+      url: '/api/v1/tap/run',
+      headers: { 'content-type': 'application/json' },
+      payload:
+        '{"name": "echo-numbers", "params": {"big": 12345678901234567890, "huge": 1e400, "pi": 3.14}}',
+    });
+    expect(response.json().records).toEqual([
+      { big: '12345678901234567890', huge: '1e400', pi: '3.14' },
     ]);
   });
 
@@ -244,6 +262,8 @@ describe('bad run requests', () => {
       [{ name: 'people', testLimit: -1 }, 'body.testLimit'],
       [{ name: 'people', testLimit: 2.5 }, 'body.testLimit'],
       [{ name: '../people' }, 'body.name'],
+      [{ name: 'people', params: { text: 'a\u0000b' } }, 'body.params.text'],
+      [{ name: 'people', testLimit: 1e400 }, 'body.testLimit'],
     ];
     for (const [body, field] of cases) {
       const answer = await test.call('POST', '/api/v1/tap/run', body);
@@ -252,6 +272,17 @@ describe('bad run requests', () => {
     }
     const after = (await test.call('GET', '/api/v1/taps/people/runs?limit=500')).body.length;
     expect(after).toBe(before);
+  });
+
+  it('refuses prototype keys in the body as malformed', async () => {
+    const answer = await test.app.inject({
+      method: 'POST',
+      url: '/api/v1/tap/run',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name": "people", "params": {"__proto__": {"admin": true}}}',
+    });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().error.code).toBe('malformed_json');
   });
 
   it('answers an unknown tap with 404', async () => {

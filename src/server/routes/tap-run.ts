@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../app/context.js';
 import { runAnswerSchema, runRequestSchema } from '../../runs/run-schema.js';
+import { useLosslessJsonBodies } from '../lossless-json-body.js';
 import { errorResponses, errorSchema } from './schemas.js';
 
 export async function tapRunRoutes(app: FastifyInstance, { context }: { context: AppContext }) {
+  useLosslessJsonBodies(app);
   app.withTypeProvider<ZodTypeProvider>().post(
     '/tap/run',
     {

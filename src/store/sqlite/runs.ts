@@ -38,7 +38,7 @@ function toRun(row: RunRow): Run {
     tapVersion: row.tap_version,
     mode: row.mode,
     trigger: row.trigger,
-    params: fromJson(row.params),
+    params: parseRecordJson(row.params) as Record<string, unknown>,
     status: row.status,
     recordCount: row.record_count,
     recordsTruncated: row.records_truncated === 1,
@@ -77,7 +77,11 @@ export function sqliteRunStore(db: Db): RunStore {
       const running = runningRunMode.pluck().get(run.tap);
       if (running !== undefined) return { started: false as const, runningRunId: running };
     }
-    insert.run({ ...run, params: toJson(run.params), updateState: run.updateState ? 1 : 0 });
+    insert.run({
+      ...run,
+      params: stringifyRecords(run.params),
+      updateState: run.updateState ? 1 : 0,
+    });
     return { started: true as const };
   });
 
