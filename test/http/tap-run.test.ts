@@ -129,6 +129,9 @@ def fetch():
     expect(response.json().records).toEqual([
       { big: '12345678901234567890', huge: '1e400', pi: '3.14' },
     ]);
+    const runId = response.json().runId;
+    const stored = await test.app.inject({ method: 'GET', url: `/api/v1/runs/${runId}` });
+    expect(stored.body).toContain('"params":{"big":12345678901234567890,"huge":"1e400","pi":3.14}');
   });
 
   it('puts print() output in logs and never in records', async () => {
