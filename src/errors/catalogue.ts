@@ -22,7 +22,6 @@ export const errorCatalogue = {
   unsupported_media_type: { status: 415 },
   unknown_pipeline: { status: 422 },
   unknown_secret: { status: 422 },
-  invalid_pipeline: { status: 422 },
   too_many_runs: { status: 503 },
   shutting_down: { status: 503 },
   internal: { status: 500 },

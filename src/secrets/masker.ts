@@ -2,12 +2,17 @@
 const minimumLength = 4;
 const mask = '****';
 
-/** The forms a script may print a value in: as is, URL-encoded, or base64 (with and without padding). */
+/**
+ * The forms a script may print a value in: as is, escaped inside a JSON or Python string,
+ * URL-encoded, or base64 (with and without padding).
+ */
 function forms(value: string): string[] {
   const base64 = Buffer.from(value, 'utf8').toString('base64');
   const base64url = Buffer.from(value, 'utf8').toString('base64url');
   return [
     value,
+    JSON.stringify(value).slice(1, -1),
+    value.replace(/\\/g, '\\\\'),
     encodeURIComponent(value),
     encodeURIComponent(value).replace(/%20/g, '+'),
     base64,

@@ -3,6 +3,14 @@ import type { MetadataStore } from '../store/store.js';
 import { Masker } from './masker.js';
 import type { SecretBox } from './secret-box.js';
 
+/**
+ * Field names a secret may not use: the script's environment already has them from tapline
+ * (its allow-list, params, state, limits, the Python interpreter's own settings), and a secret
+ * must not silently replace them.
+ */
+const reservedField =
+  /^(PATH|HOME|LANG|TZ|LC_\w*|(HTTPS?|NO|ALL)_PROXY|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|MALLOC_ARENA_MAX|PYTHON\w*|TAP_\w*|DATRIS_\w*)$/i;
+
 /** Named sets of credentials; values go in and reach scripts, and are never read back out. */
 export class SecretService {
   private current: Masker = new Masker([]);
@@ -38,6 +46,14 @@ export class SecretService {
   }
 
   async put(name: string, values: Record<string, string>) {
+    const reserved = Object.keys(values).filter((field) => reservedField.test(field));
+    if (reserved.length > 0) {
+      throw new TaplineError(
+        'validation_failed',
+        `body.values: ${reserved.join(', ')} would replace a variable tapline sets for every ` +
+          'script; name the field differently',
+      );
+    }
     const stored = await this.store.secrets.put(name, Object.keys(values), this.box.seal(values));
     await this.refreshMasker();
     return {

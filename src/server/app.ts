@@ -39,6 +39,9 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => stringifyRecords(data));
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  // Bodies are JSON; Fastify's default text parser would turn a text/plain body into a 400
+  // about the body's type instead of the 415 it is.
+  app.removeContentTypeParser('text/plain');
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

@@ -96,6 +96,12 @@ export class TapService {
   }
 
   private async checkReferences(body: TapBody): Promise<void> {
+    if (body.secret !== null && !(await this.store.secrets.get(body.secret))) {
+      throw new TaplineError(
+        'unknown_secret',
+        `secret '${body.secret}' does not exist; create it first (tapline secret set ${body.secret} FIELD=value)`,
+      );
+    }
     const target = body.targetPipeline;
     if (target !== null && !(await this.store.pipelines.get(target))) {
       throw new TaplineError(

@@ -164,3 +164,53 @@ describe('tap registry', () => {
     expect(unknown.body.error.code).toBe('not_found');
   });
 });
+
+describe('taps and secrets', () => {
+  it('refuses a tap naming a secret that does not exist, and fails a run whose secret was deleted', async () => {
+    const refused = await test.call('POST', '/api/v1/taps', {
+      name: 'needs-secret',
+      script: threeRecordsTap,
+      secret: 'shop',
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('unknown_secret');
+
+    await test.call('POST', '/api/v1/secrets', {
+      name: 'shop',
+      values: { SHOP_TOKEN: 'tok_12345' },
+    });
+    await test.call('POST', '/api/v1/taps', {
+      name: 'needs-secret',
+      script: threeRecordsTap,
+      secret: 'shop',
+    });
+    await test.call('DELETE', '/api/v1/secrets/shop');
+    const run = await test.call('POST', '/api/v1/tap/run', { name: 'needs-secret' });
+    expect(run.body).toMatchObject({ status: 'failure', recordCount: 0, logs: '' });
+    expect(run.body.error).toContain("secret 'shop' named by tap 'needs-secret' does not exist");
+    expect(run.body.aiExplanation).toContain("'shop'");
+  });
+
+  it('refuses secret fields that would replace what tapline sets for scripts', async () => {
+    for (const field of ['PATH', 'TAP_PARAM_since', 'PYTHONPATH', 'https_proxy']) {
+      const answer = await test.call('POST', '/api/v1/secrets', {
+        name: 'bad',
+        values: { [field]: 'x' },
+      });
+      expect(answer.status, field).toBe(400);
+      expect(answer.body.error.message).toContain(field);
+    }
+    expect((await test.call('GET', '/api/v1/secrets')).body).toEqual([]);
+  });
+
+  it('answers a body that is not JSON with 415', async () => {
+    const answer = await test.app.inject({
+      method: 'POST',
+      url: '/api/v1/taps',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'name: x',
+    });
+    expect(answer.statusCode).toBe(415);
+    expect(answer.json().error.code).toBe('unsupported_media_type');
+  });
+});
