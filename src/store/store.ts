@@ -189,6 +189,8 @@ export interface RunStore {
   get(id: string): Promise<Run | undefined>;
   listForTap(tap: string, page: { limit: number; offset: number }): Promise<Run[]>;
   last(tap: string, mode: RunMode): Promise<Run | undefined>;
+  /** The id of a run of the tap still going (either mode), or undefined. */
+  running(tap: string): Promise<string | undefined>;
   /** Marks runs left `running` by a process that died; returns how many. */
   abandonRunning(reason: string): Promise<number>;
   markStateCommitted(id: string): Promise<void>;

@@ -85,7 +85,16 @@ export class TapService {
     return { tap: await this.view(tap), created };
   }
 
+  /** Refused while a run of the tap is going: its record and state would outlive the tap. */
   async delete(name: string): Promise<void> {
+    const running = await this.store.runs.running(name);
+    if (running !== undefined) {
+      throw new TaplineError(
+        'run_in_progress',
+        `tap '${name}' has a run in progress (${running}); delete it once the run has finished`,
+        { runId: running },
+      );
+    }
     if (!(await this.store.taps.delete(name))) await this.require(name);
     await this.changed();
   }

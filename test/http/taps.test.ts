@@ -157,6 +157,19 @@ describe('tap registry', () => {
     expect((await test.call('DELETE', '/api/v1/taps/never-was')).status).toBe(404);
   });
 
+  it('refuses to delete a tap while one of its runs is going', async () => {
+    await test.call('PUT', '/api/v1/taps/busy', {
+      script: 'import time\ndef fetch():\n    time.sleep(1)\n    return [{"a": 1}]\n',
+    });
+    const run = test.call('POST', '/api/v1/tap/run', { name: 'busy', mode: 'run' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const refused = await test.call('DELETE', '/api/v1/taps/busy');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('run_in_progress');
+    expect(refused.body.error.runId).toBe((await run).body.runId);
+    expect((await test.call('DELETE', '/api/v1/taps/busy')).status).toBe(204);
+  });
+
   it('answers /healthz and unknown routes as JSON', async () => {
     expect((await test.call('GET', '/healthz')).body).toEqual({ status: 'ok' });
     const unknown = await test.call('GET', '/api/v1/nothing-here');

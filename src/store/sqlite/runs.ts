@@ -130,6 +130,14 @@ export function sqliteRunStore(db: Db): RunStore {
         .get(tap, mode);
       return row ? toRun(row) : undefined;
     },
+    async running(tap) {
+      return db
+        .prepare<[string], string>(
+          `SELECT id FROM runs WHERE tap = ? AND status = 'running' ORDER BY seq LIMIT 1`,
+        )
+        .pluck()
+        .get(tap);
+    },
     async abandonRunning(reason) {
       return db
         .prepare(
