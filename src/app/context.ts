@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import type { LogMask } from '../log/logger.js';
 import { KeyService } from '../auth/key-service.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { StartupError } from './startup-error.js';
 import type { Config } from '../config/config.js';
 import { EmbeddedQueue } from '../jobs/embedded-queue.js';
 import type { JobQueue } from '../jobs/queue.js';
@@ -50,10 +52,12 @@ export async function createContext(
   if (config.databaseUrl) {
     // Server mode (Postgres metadata store and queue) is designed (DESIGN section 8) but not
     // built yet; refusing is better than silently running embedded against the wrong data.
-    throw new Error(
-      'TAPLINE_DATABASE_URL is set, but server mode on Postgres is not available yet',
+    throw new StartupError(
+      'TAPLINE_DATABASE_URL is set, but server mode on Postgres is not available yet; unset it ' +
+        'to run embedded on SQLite',
     );
   }
+  const unlock = await lockDataDir(config.dataDir, logger);
   const store = openSqliteStore(config.dataDir);
   const abandoned = await store.runs.abandonRunning('the server stopped while this run was going');
   if (abandoned > 0)
@@ -100,6 +104,7 @@ export async function createContext(
       scheduler.stop();
       await queue.stop(graceMs);
       await store.close();
+      await unlock();
     },
   };
 }

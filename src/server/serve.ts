@@ -1,8 +1,9 @@
+import { isIPv4 } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { type ConfigInput, loadConfig } from '../config/config.js';
 import { createContext } from '../app/context.js';
 import { createLogger, LogMask } from '../log/logger.js';
-import { TaplineError } from '../errors/catalogue.js';
+import { StartupError } from '../app/startup-error.js';
 import { buildApp } from './app.js';
 
 export interface ServeOptions {
@@ -11,7 +12,7 @@ export interface ServeOptions {
 }
 
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  return host === 'localhost' || host === '::1' || (isIPv4(host) && host.startsWith('127.'));
 }
 
 /**
@@ -25,8 +26,7 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
   const context = await createContext(config, logger, logMask);
   if (!isLoopback(config.host) && !options.allowNoAuth && !(await context.keys.enabled())) {
     await context.close(0);
-    throw new TaplineError(
-      'forbidden',
+    throw new StartupError(
       `refusing to listen on ${config.host} without an API key: anyone who reaches it could run ` +
         "code. Create a key with 'tapline key create NAME --role admin', set TAPLINE_API_KEY, " +
         'or start with --allow-no-auth',
@@ -64,8 +64,7 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
     // A port in use: release the store and the workers, so the process can exit.
     await app.close();
     await context.close(0);
-    throw new TaplineError(
-      'bad_request',
+    throw new StartupError(
       `cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`,
     );
   }
