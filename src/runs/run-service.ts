@@ -155,7 +155,7 @@ export class RunService {
 
     const answer = await this.finish(run, result, jobs);
     log.info(
-      { status: answer.status, recordCount: answer.recordCount, durationMs: answer.durationMs },
+      { status: statusOf(result), recordCount: answer.recordCount, durationMs: answer.durationMs },
       'run finished',
     );
     return answer;
@@ -169,8 +169,8 @@ export class RunService {
       const values = await this.deps.secrets.values(tap.secret);
       if (!values) {
         return preflightFailure(
-          `secret '${tap.secret}' named by tap '${tap.name}' does not exist; create it with ` +
-            `POST /api/v1/secrets or 'tapline secret set ${tap.secret} FIELD=value'`,
+          `secret '${tap.secret}' named by tap '${tap.name}' does not exist; create it again or ` +
+            'change the tap',
         );
       }
       secretEnv = values;

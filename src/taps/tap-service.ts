@@ -71,7 +71,7 @@ export class TapService {
     if (!tap) {
       throw new TaplineError(
         'tap_exists',
-        `tap '${body.name}' already exists; use PUT /api/v1/taps/${body.name} to replace it`,
+        `tap '${body.name}' already exists; replace it (PUT, tapline tap update) or pick another name`,
       );
     }
     await this.changed();
@@ -108,14 +108,14 @@ export class TapService {
     if (body.secret !== null && !(await this.store.secrets.get(body.secret))) {
       throw new TaplineError(
         'unknown_secret',
-        `secret '${body.secret}' does not exist; create it first (tapline secret set ${body.secret} FIELD=value)`,
+        `secret '${body.secret}' does not exist; create it first`,
       );
     }
     const target = body.targetPipeline;
     if (target !== null && !(await this.store.pipelines.get(target))) {
       throw new TaplineError(
         'unknown_pipeline',
-        `targetPipeline '${target}' does not exist; create it first with POST /api/v1/pipelines`,
+        `targetPipeline '${target}' does not exist; create the pipeline first`,
       );
     }
   }
@@ -128,7 +128,9 @@ export class TapService {
       .map((t) => t.name)
       .filter((candidate) => {
         const lower = candidate.toLowerCase();
-        return lower.includes(wanted) || wanted.includes(lower) || distance(lower, wanted) <= 2;
+        // A one- or two-letter name is inside too many others to be a useful suggestion.
+        const contains = lower.length >= 3 && (lower.includes(wanted) || wanted.includes(lower));
+        return contains || distance(lower, wanted) <= 2;
       })
       .slice(0, 5);
   }
