@@ -382,7 +382,7 @@ def set_limits(config):
         # limit, so the file that reaches it also trips spawn.ts's watch of the directory.
         size = int(config["maxFileBytes"])
         lower(resource, resource.RLIMIT_FSIZE, size, size)
-    # A core dump would land in the working directory, uncounted, as the process dies.
+    # A core dump (SIGXCPU dumps core) could land in the working directory, uncounted.
     lower(resource, resource.RLIMIT_CORE, 0, 0)
 
 

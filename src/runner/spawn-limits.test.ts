@@ -319,6 +319,18 @@ def fetch():
     expect(existsSync(readFileSync(cwdPath, 'utf8'))).toBe(false);
   });
 
+  it('stops a run aborted while it was being set up, before Python started', async () => {
+    const controller = new AbortController();
+    const running = run('import time\n\ndef fetch():\n    time.sleep(600)\n', {
+      signal: controller.signal,
+      timeoutSeconds: 10,
+    });
+    controller.abort();
+    const result = await running;
+    expect(result.failureKind).toBe('aborted');
+    expect(result.durationMs).toBeLessThan(5000);
+  });
+
   it('does not start a run whose signal has already aborted', async () => {
     const result = await run('def fetch():\n    return []\n', { signal: AbortSignal.abort() });
     expect(result.failureKind).toBe('aborted');

@@ -212,6 +212,8 @@ async function execute(
   );
   const onAbort = () => stop({ kind: 'aborted', error: abortedMessage });
   request.signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort while the run was being set up (cgroup, interpreter, spawn) fired no event here.
+  if (request.signal?.aborted) onAbort();
 
   const exited = await exit;
   clearTimeout(timeoutTimer);
