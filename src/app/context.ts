@@ -57,7 +57,7 @@ export async function createContext(
         'to run embedded on SQLite',
     );
   }
-  const unlock = await lockDataDir(config.dataDir, logger);
+  const unlock = lockDataDir(config.dataDir);
   const store = openSqliteStore(config.dataDir);
   const abandoned = await store.runs.abandonRunning('the server stopped while this run was going');
   if (abandoned > 0)
@@ -104,7 +104,7 @@ export async function createContext(
       scheduler.stop();
       await queue.stop(graceMs);
       await store.close();
-      await unlock();
+      unlock();
     },
   };
 }

@@ -1,34 +1,33 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from 'pino';
-import lockfile from 'proper-lockfile';
+import Database from 'better-sqlite3';
 import { StartupError } from './startup-error.js';
 
 /**
  * One embedded server per data directory: two would both recover "abandoned" runs and jobs
- * that the other is still working on. The lock is a directory refreshed every few seconds, so
- * a server that died leaves a stale lock the next one takes over.
+ * that the other is still working on.
+ *
+ * The lock is an exclusive transaction held open on a small SQLite file for the server's life.
+ * SQLite takes it as an operating-system file lock, which the kernel drops the moment the
+ * process ends, however it ends: a server restarted after SIGKILL or a power cut starts at
+ * once, with no stale lock to wait out and no pid that might have been reused.
  */
-export async function lockDataDir(dataDir: string, logger: Logger): Promise<() => Promise<void>> {
+export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
-  const lockfilePath = path.join(dataDir, 'server.lock');
+  const lockPath = path.join(dataDir, 'server.lock');
+  const lock = new Database(lockPath, { timeout: 0 });
   try {
-    return await lockfile.lock(dataDir, {
-      lockfilePath,
-      stale: 15_000,
-      update: 5_000,
-      retries: 0,
-      onCompromised: (error) =>
-        logger.error(
-          { err: error, dataDir },
-          'lost the data directory lock; another server may start on it',
-        ),
-    });
+    lock.exec('BEGIN EXCLUSIVE');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    lock.close();
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
     throw new StartupError(
-      `another tapline server is using ${dataDir} (lock ${lockfilePath}); stop it, or give ` +
+      `another tapline server is using ${dataDir} (lock ${lockPath}); stop it, or give ` +
         'this one its own --data-dir',
     );
   }
+  return () => {
+    lock.exec('ROLLBACK');
+    lock.close();
+  };
 }

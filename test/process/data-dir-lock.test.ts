@@ -54,8 +54,12 @@ it('refuses a second server on a data directory in use, leaving the first one’
     await first.exited;
   }
 
-  // Once the first has stopped, the directory is free again.
+  // Once the first has stopped, the directory is free again; also at once after a SIGKILL,
+  // which leaves no chance to unlock.
   const third = await startServerProcess(dataDir, await freePort());
-  third.child.kill('SIGTERM');
-  expect(await third.exited).toBe(0);
+  third.child.kill('SIGKILL');
+  await third.exited;
+  const fourth = await startServerProcess(dataDir, await freePort());
+  fourth.child.kill('SIGTERM');
+  expect(await fourth.exited).toBe(0);
 });
