@@ -3,26 +3,77 @@ const minimumLength = 4;
 const mask = '****';
 
 /**
- * The forms a script may print a value in: as is, escaped inside a JSON or Python string,
- * URL-encoded, or base64 (with and without padding).
+ * tapline's own API keys (auth/key-service.ts makes them): only their hashes are stored, so
+ * they are masked by their shape, wherever a script or an error happens to print one.
  */
-function forms(value: string): string[] {
-  const base64 = Buffer.from(value, 'utf8').toString('base64');
-  const base64url = Buffer.from(value, 'utf8').toString('base64url');
-  return [
-    value,
-    JSON.stringify(value).slice(1, -1),
-    value.replace(/\\/g, '\\\\'),
-    encodeURIComponent(value),
-    encodeURIComponent(value).replace(/%20/g, '+'),
-    base64,
-    base64.replace(/=+$/, ''),
-    base64url,
-  ];
-}
+const apiKeyPattern = 'tl_[A-Za-z0-9_-]{43}';
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The value URL-encoded in any of the ways libraries do it: each character as itself or as
+ * its percent-escaped UTF-8 bytes, hex digits in either case, a space also as `+`. This one
+ * pattern covers encodeURIComponent, Python's quote and quote_plus, and the plain value.
+ */
+function urlEncodedPattern(value: string): string {
+  let pattern = '';
+  for (const character of value) {
+    const escaped = [...Buffer.from(character, 'utf8')]
+      .map((byte) => '%' + byte.toString(16).toUpperCase().padStart(2, '0'))
+      .join('')
+      .replace(/[A-F]/g, (digit) => `[${digit}${digit.toLowerCase()}]`);
+    const forms = [escapeRegExp(character), escaped, ...(character === ' ' ? ['\\+'] : [])];
+    pattern += `(?:${forms.join('|')})`;
+  }
+  return pattern;
+}
+
+/**
+ * The base64 characters that the value alone decides, at each of the three offsets it may
+ * sit at inside a longer encoded text (`base64("user:" + password)`, the Basic auth header).
+ * Characters that mix the value's bits with its neighbours' are left out.
+ */
+function base64Cores(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const cores: string[] = [];
+  for (const offset of [0, 1, 2]) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes, Buffer.alloc(2)]).toString(
+      'base64',
+    );
+    const firstBit = offset * 8;
+    const endBit = (offset + bytes.length) * 8;
+    const first = Math.ceil(firstBit / 6);
+    const end = Math.floor(endBit / 6);
+    const core = encoded.slice(first, end);
+    if (core.length >= minimumLength) {
+      cores.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+  }
+  return cores;
+}
+
+/**
+ * The forms a script may print a value in, as regular-expression sources: as is or URL-encoded,
+ * escaped inside a JSON or Python string, or base64 (whole, or inside a longer encoded text).
+ */
+function patternsOf(value: string): { source: string; length: number }[] {
+  const base64 = Buffer.from(value, 'utf8').toString('base64');
+  const literals = [
+    JSON.stringify(value).slice(1, -1),
+    value.replace(/\\/g, '\\\\'),
+    base64,
+    base64.replace(/=+$/, ''),
+    Buffer.from(value, 'utf8').toString('base64url'),
+    ...base64Cores(value),
+  ];
+  return [
+    { source: urlEncodedPattern(value), length: value.length },
+    ...literals
+      .filter((literal) => literal.length >= minimumLength)
+      .map((literal) => ({ source: escapeRegExp(literal), length: literal.length })),
+  ];
 }
 
 /**
@@ -30,29 +81,28 @@ function escapeRegExp(text: string): string {
  * explanations, answers, the server's own log lines.
  */
 export class Masker {
-  private readonly pattern: RegExp | null;
+  private readonly pattern: RegExp;
 
   constructor(values: Iterable<string>) {
-    const all = new Set<string>();
+    const patterns = new Map<string, number>();
     for (const value of values) {
       if (value.length < minimumLength) continue;
-      for (const form of forms(value)) if (form.length >= minimumLength) all.add(form);
+      for (const { source, length } of patternsOf(value)) patterns.set(source, length);
     }
     // Longest first, so a value that contains another is masked whole.
-    const sorted = [...all].sort((a, b) => b.length - a.length).map(escapeRegExp);
-    this.pattern = sorted.length === 0 ? null : new RegExp(sorted.join('|'), 'g');
+    const sorted = [...patterns].sort((a, b) => b[1] - a[1]).map(([source]) => source);
+    this.pattern = new RegExp([...sorted, apiKeyPattern].join('|'), 'g');
   }
 
   mask(text: string): string;
   mask(text: string | null): string | null;
   mask(text: string | null): string | null {
-    if (text === null || this.pattern === null) return text;
+    if (text === null) return text;
     return text.replace(this.pattern, mask);
   }
 
   /** Masks every string inside a JSON-like value (records of a test run, state). */
   maskDeep<T>(value: T): T {
-    if (this.pattern === null) return value;
     return this.walk(value) as T;
   }
 

@@ -15,6 +15,16 @@ const forms = [
   encodeURIComponent(`${secretValue}/?&`).slice(0, secretValue.length),
   Buffer.from(secretValue).toString('base64').replace(/=+$/, ''),
 ];
+// A password whose URL-encoded forms differ between libraries, written out as Python prints
+// them: urllib.parse.quote, quote_plus, and inside a Basic auth header.
+const password = 'p@ss/w*rd(1) x';
+const passwordForms = [
+  password,
+  'p%40ss/w%2Ard%281%29%20x',
+  'p%40ss%2Fw%2Ard%281%29+x',
+  // base64 of "ada:" + password; the value's own characters are its middle.
+  'c3MvdypyZCgxKSB4',
+];
 const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-secrets-'));
 let server: ServerProcess;
 
@@ -30,12 +40,15 @@ afterAll(async () => {
 it('keeps a secret value out of answers, stored runs, explanations and server logs', async () => {
   const created = await api(server.url, 'POST', '/secrets', {
     name: 'stripe',
-    values: { STRIPE_KEY: secretValue, STRIPE_ACCOUNT: 'acct_1234' },
+    values: { STRIPE_KEY: secretValue, STRIPE_ACCOUNT: 'acct_1234', SHOP_PASSWORD: password },
   });
   expect(created.status).toBe(201);
   expect(JSON.stringify(created.body)).not.toContain(secretValue);
   expect((await api(server.url, 'GET', '/secrets')).body).toEqual([
-    expect.objectContaining({ name: 'stripe', fields: ['STRIPE_KEY', 'STRIPE_ACCOUNT'] }),
+    expect.objectContaining({
+      name: 'stripe',
+      fields: ['STRIPE_KEY', 'STRIPE_ACCOUNT', 'SHOP_PASSWORD'],
+    }),
   ]);
 
   await api(server.url, 'POST', '/taps', {
@@ -47,6 +60,9 @@ def fetch():
     print(dict(os.environ))
     print("encoded:", urllib.parse.quote(key + "/?&"))
     print("b64:", base64.b64encode(key.encode()).decode())
+    password = os.environ["SHOP_PASSWORD"]
+    print("quote:", urllib.parse.quote(password), "quote_plus:", urllib.parse.quote_plus(password))
+    print("Authorization: Basic " + base64.b64encode(("ada:" + password).encode()).decode())
     yield {"token": key, "account": os.environ["STRIPE_ACCOUNT"]}
     raise RuntimeError(f"Stripe refused key {key}")
 `,
@@ -72,6 +88,8 @@ def fetch():
     JSON.stringify(stored.map((s) => s.body)),
     server.output(),
   ].join('\n');
-  for (const form of forms) expect(everything).not.toContain(form);
+  for (const form of [...forms, ...passwordForms]) expect(everything).not.toContain(form);
+  expect(answers[0]!.body.logs).toContain('quote: **** quote_plus: ****');
+  expect(answers[0]!.body.logs).toContain('Authorization: Basic YWRhOn****');
   expect(server.output()).toContain('run finished');
 });
