@@ -12,8 +12,6 @@ import {
  * double reads back the same value Python had.
  */
 const integerLiteral = /^-?\d+$/;
-/** Sixteen digits in a row is the shortest number text that can exceed 2^53. */
-const maybeLargeInteger = /\d{16}/;
 
 function parseNumber(text: string): number | bigint {
   if (isSafeNumber(text) || !integerLiteral.test(text)) return Number(text);
@@ -21,9 +19,25 @@ function parseNumber(text: string): number | bigint {
 }
 
 export function parseRecordJson(text: string): unknown {
-  // JSON.parse is several times faster; only text that could hold a large integer pays.
-  if (!maybeLargeInteger.test(text)) return JSON.parse(text);
-  return parseLossless(text, null, parseNumber);
+  // JSON.parse is several times faster than an exact parser. Any integer literal past 2^53
+  // comes back as a double past 2^53, so only text that produced one is read again, exactly.
+  const parsed: unknown = JSON.parse(text);
+  return holdsUnsafeNumber(parsed) ? parseLossless(text, null, parseNumber) : parsed;
+}
+
+function holdsUnsafeNumber(value: unknown): boolean {
+  if (typeof value === 'number') {
+    return value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER;
+  }
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsUnsafeNumber(item)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (holdsUnsafeNumber((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
 }
 
 export function stringifyRecords(value: unknown): string {
