@@ -56,6 +56,16 @@ const jobsSchema = z
       .number()
       .positive()
       .default(8 * 3600),
+    /**
+     * Once a run has staged this many bytes, its job's load begins while the script still runs
+     * (jobs/early-load.ts); a smaller run is loaded after it ends. null turns early loads off.
+     */
+    earlyLoadAfterBytes: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .default(8 * 1024 * 1024),
   })
   .strict();
 

@@ -61,4 +61,11 @@ export interface LoadContext {
   /** primaryKey as it reads after the transform's renames. */
   primaryKey: string[];
   signal?: AbortSignal;
+  /**
+   * Set for a load that begins while its script still runs (jobs/early-load.ts). Until the run
+   * has ended and handed it its job (`adopted`), it takes a lock only when no other load holds
+   * or waits for it, and calls `giveWay` when it cannot, or when another load asks for one it
+   * holds; the early load then stops and the job is loaded the usual way.
+   */
+  early?: { readonly adopted: boolean; giveWay(): void };
 }

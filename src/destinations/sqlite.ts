@@ -16,7 +16,7 @@ import type {
 } from './destination.js';
 import { ColumnNames, quoteIdentifier } from './identifiers.js';
 import { readTableColumns, sqlColumnType, toSqlValue } from './sqlite-columns.js';
-import { lockWarehouse } from './warehouse-lock.js';
+import { lockWarehouse, tryLockWarehouse } from './warehouse-lock.js';
 
 type SqliteDestination = Extract<Destination, { type: 'sqlite' }>;
 
@@ -75,7 +75,16 @@ export class SqliteLoader implements DestinationLoader {
 
   async open(): Promise<OpenOutcome> {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    this.release = await lockWarehouse(this.file);
+    const { early } = this.context;
+    if (early && !early.adopted) {
+      this.release = tryLockWarehouse(this.file, () => early.giveWay());
+      if (this.release === undefined) {
+        early.giveWay();
+        return { ok: false, message: `the warehouse ${this.file} is busy with another load` };
+      }
+    } else {
+      this.release = await lockWarehouse(this.file);
+    }
     try {
       const db = new Database(this.file);
       this.db = db;

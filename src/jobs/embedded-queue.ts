@@ -8,9 +8,22 @@ import type { SecretService } from '../secrets/secret-service.js';
 import type { StatusService } from '../status/status-service.js';
 import type { Job, MetadataStore } from '../store/store.js';
 import { type JobEvent, loadJob, type LoadJobResult } from './load-job.js';
-import type { JobQueue, NewJob } from './queue.js';
+import type { JobQueue, LoadInHand, NewJob } from './queue.js';
 
 const idlePollMs = 1000;
+
+type Emit = (event: JobEvent) => Promise<void>;
+
+/** A failure of tapline's own, as the job's error event and result. */
+async function failJob(emit: Emit, description: string): Promise<LoadJobResult> {
+  await emit({ processName: 'JobRunner', state: 'processing', code: 'error', description });
+  return {
+    status: 'failed',
+    loadedCount: 0,
+    warnings: 0,
+    error: { processName: 'JobRunner', description },
+  };
+}
 
 /**
  * The embedded queue: jobs are rows of the metadata store, worked by a pool of async loops in
@@ -41,6 +54,14 @@ export class EmbeddedQueue implements JobQueue {
     this.wake();
   }
 
+  async submitInHand(job: NewJob, load: LoadInHand): Promise<void> {
+    const claimed = await this.deps.store.jobs.insertRunning({
+      ...job,
+      createdAt: new Date().toISOString(),
+    });
+    this.track(this.work(claimed, load));
+  }
+
   async start(): Promise<void> {
     const requeued = await this.deps.store.jobs.requeueRunning();
     if (requeued > 0)
@@ -51,8 +72,12 @@ export class EmbeddedQueue implements JobQueue {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.wake();
-    const timer = setTimeout(() => this.abort.abort(), graceMs);
+    const timer = setTimeout(
+      () => this.abort.abort('stopped: the server is shutting down'),
+      graceMs,
+    );
     await Promise.all(this.loops);
+    await Promise.all(this.inFlight);
     clearTimeout(timer);
   }
 
@@ -83,14 +108,21 @@ export class EmbeddedQueue implements JobQueue {
         });
         continue;
       }
-      const work = this.work(job);
-      this.inFlight.add(work);
-      await work;
-      this.inFlight.delete(work);
+      await this.track(this.work(job));
     }
   }
 
-  private async work(job: Job): Promise<void> {
+  /** Counts a job's work as in flight until it ends; its failure is logged, never thrown. */
+  private track(work: Promise<void>): Promise<void> {
+    const tracked = work.catch((error: unknown) => {
+      this.deps.logger.error({ err: error }, 'job work failed inside tapline');
+    });
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+    return tracked;
+  }
+
+  private async work(job: Job, inHand?: LoadInHand): Promise<void> {
     const { store, status, logger } = this.deps;
     const log = logger.child({
       pipelineToken: job.pipelineToken,
@@ -113,10 +145,13 @@ export class EmbeddedQueue implements JobQueue {
       code: 'info',
       description: `job started (attempt ${job.attempts})`,
     });
-    const outcome = await this.load(job, emit, log);
+    const outcome = inHand
+      ? await this.loadInHand(inHand, emit, log)
+      : await this.load(job, emit, log);
     if (outcome.aborted) {
-      // Stopped by shutdown: the job stays queued for the next start rather than failed.
+      // Stopped by shutdown, or an early load that gave way: queued again rather than failed.
       await store.jobs.requeue(job.pipelineToken);
+      this.wake();
       return;
     }
 
@@ -144,25 +179,25 @@ export class EmbeddedQueue implements JobQueue {
   }
 
   /** Loads a job; whatever goes wrong becomes a failed result with an error event. */
-  private async load(job: Job, emit: (event: JobEvent) => Promise<void>, log: Logger) {
-    const fail = async (description: string): Promise<LoadJobResult> => {
-      await emit({ processName: 'JobRunner', state: 'processing', code: 'error', description });
-      return {
-        status: 'failed',
-        loadedCount: 0,
-        warnings: 0,
-        error: { processName: 'JobRunner', description },
-      };
-    };
+  private async load(job: Job, emit: Emit, log: Logger): Promise<LoadJobResult> {
     try {
       const stored = await this.deps.store.pipelines.get(job.pipeline);
-      if (!stored) return await fail(`pipeline '${job.pipeline}' no longer exists`);
+      if (!stored) return await failJob(emit, `pipeline '${job.pipeline}' no longer exists`);
       const pipeline = pipelineSchema.parse(stored.definition);
       const { dataDir } = this.deps.config;
       return await loadJob({ job, pipeline, dataDir, emit, signal: this.abort.signal });
     } catch (error) {
       log.error({ err: error }, 'job failed inside tapline');
-      return fail('tapline failed while loading this job; the server log has details');
+      return failJob(emit, 'tapline failed while loading this job; the server log has details');
+    }
+  }
+
+  private async loadInHand(load: LoadInHand, emit: Emit, log: Logger): Promise<LoadJobResult> {
+    try {
+      return await load(emit, this.abort.signal);
+    } catch (error) {
+      log.error({ err: error }, 'job failed inside tapline');
+      return failJob(emit, 'tapline failed while loading this job; the server log has details');
     }
   }
 

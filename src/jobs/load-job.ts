@@ -1,10 +1,12 @@
 import { access } from 'node:fs/promises';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { createLoader } from '../destinations/create-loader.js';
 import type { DestinationLoader, LoadContext } from '../destinations/destination.js';
 import type { Pipeline } from '../pipelines/pipeline-schema.js';
 import { transformedName } from '../pipelines/transform.js';
 import type { EventCode, EventState, Job } from '../store/store.js';
 import { JobStages, RejectTally } from './job-stages.js';
+import type { StagingProgress } from './staging-progress.js';
 import { readStagedBatches } from './staging-reader.js';
 
 export interface JobEvent {
@@ -15,11 +17,16 @@ export interface JobEvent {
 }
 
 export interface LoadJobInput {
-  job: Job;
+  job: Pick<Job, 'pipelineToken' | 'stagingPath' | 'filename'>;
   pipeline: Pipeline;
   dataDir: string;
   emit: (event: JobEvent) => Promise<void>;
+  /** Ends the load as `aborted`: nothing loaded, no error event, the job can run again. */
   signal?: AbortSignal;
+  /** The staged file is still being written by its run (an early load): follow it. */
+  progress?: StagingProgress;
+  /** Set for an early load: how its loaders take warehouse locks (see LoadContext.early). */
+  early?: LoadContext['early'];
 }
 
 export interface LoadJobResult {
@@ -72,7 +79,7 @@ class JobLoad {
   private readonly context: LoadContext;
 
   constructor(private readonly input: LoadJobInput) {
-    const { pipeline, job, dataDir, signal } = input;
+    const { pipeline, job, dataDir, signal, early } = input;
     this.context = {
       pipeline,
       pipelineToken: job.pipelineToken,
@@ -81,6 +88,7 @@ class JobLoad {
         (key) => transformedName(pipeline.transform, key) ?? key,
       ),
       ...(signal ? { signal } : {}),
+      ...(early ? { early } : {}),
     };
   }
 
@@ -158,13 +166,20 @@ class JobLoad {
     processName: string,
     handle: (batch: Parameters<JobStages['run']>[0]) => Promise<void>,
   ): Promise<void> {
+    const { job, progress, signal } = this.input;
+    const source = { ...(progress ? { progress } : {}), ...(signal ? { signal } : {}) };
     try {
-      for await (const batch of readStagedBatches(this.input.job.stagingPath)) {
-        if (this.input.signal?.aborted) throw this.aborted();
+      for await (const batch of readStagedBatches(job.stagingPath, source)) {
+        if (signal?.aborted) throw this.aborted();
         await handle(batch);
+        // A batch is under a millisecond of synchronous work; between two, the event loop
+        // answers requests and drains the record pipes of scripts still running (an early
+        // load's own script included: a pipe left full stalls the script).
+        await setImmediatePromise();
       }
     } catch (error) {
       if (error instanceof JobFailed) throw error;
+      if (signal?.aborted) throw this.aborted();
       await this.fail(processName, `cannot read the staged records: ${(error as Error).message}`);
     }
   }
@@ -249,8 +264,12 @@ class JobLoad {
     }
   }
 
-  /** Ends the job: the stage's error event, then every open loader rolled back. */
+  /**
+   * Ends the job: the stage's error event, then every open loader rolled back. A load that was
+   * told to stop ends as aborted instead: what failed may be the stop itself (a lock given up).
+   */
   private async fail(processName: string, description: string): Promise<never> {
+    if (this.input.signal?.aborted) throw this.aborted();
     await this.say(processName, 'end', 'error', description);
     await this.rollBack();
     throw new JobFailed({
@@ -262,11 +281,13 @@ class JobLoad {
   }
 
   private aborted(): JobFailed {
+    const reason = this.input.signal?.reason;
+    const description = typeof reason === 'string' ? reason : 'stopped before it finished';
     return new JobFailed({
       status: 'failed',
       loadedCount: 0,
       warnings: this.warnings,
-      error: { processName: 'JobRunner', description: 'stopped: the server is shutting down' },
+      error: { processName: 'JobRunner', description },
       aborted: true,
     });
   }

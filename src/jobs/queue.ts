@@ -1,9 +1,13 @@
-import type { Job } from '../store/store.js';
+import type { NewJobRow } from '../store/store.js';
+import type { JobEvent, LoadJobResult } from './load-job.js';
 
-export type NewJob = Omit<
-  Job,
-  'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'createdAt' | 'explanation'
->;
+export type NewJob = Omit<NewJobRow, 'createdAt'>;
+
+/** A job's load already under way in this process (an early load, see early-load.ts). */
+export type LoadInHand = (
+  emit: (event: JobEvent) => Promise<void>,
+  signal: AbortSignal,
+) => Promise<LoadJobResult>;
 
 /**
  * Where run-mode runs hand their staged records to be loaded. The embedded queue keeps jobs
@@ -13,6 +17,12 @@ export type NewJob = Omit<
 export interface JobQueue {
   /** Durably records the jobs, then wakes a worker. Resolves once they are stored. */
   submit(jobs: NewJob[]): Promise<void>;
+  /**
+   * Durably records a job whose load this process has already begun, and lets that load finish
+   * it here, outside the worker pool. Should the process die first, the job is queued again at
+   * the next start like any job left running; a load that stops early (`aborted`) is queued.
+   */
+  submitInHand(job: NewJob, load: LoadInHand): Promise<void>;
   /** Starts working: first re-queues jobs a dead process left half-done. */
   start(): Promise<void>;
   /** Stops taking jobs and waits for the ones in hand, up to the grace period. */

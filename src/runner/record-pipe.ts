@@ -24,6 +24,8 @@ export interface RecordPipeOptions {
   maxTotalBytes: number;
   /** Called once when the run's record bytes pass maxTotalBytes; the caller stops the script. */
   onTooMuch: () => void;
+  /** Called as the staging file grows, with the bytes written to it so far. */
+  onStaged?: (bytes: number) => void;
 }
 
 export class RecordPipe {
@@ -40,6 +42,8 @@ export class RecordPipe {
   private readonly parts: Buffer[] = [];
   private readonly staging: WriteStream | undefined;
   private stagingError: Error | undefined;
+  /** Bytes the staging file holds: counted when a write completes, not when it is queued. */
+  private stagingWritten = 0;
 
   constructor(private readonly options: RecordPipeOptions) {
     if (options.stagingPath !== undefined) {
@@ -64,7 +68,12 @@ export class RecordPipe {
       this.scan(chunk);
       if (this.staging === undefined || this.halted || this.stagingError) return;
       this.stagedBytes += chunk.length;
-      if (!this.staging.write(chunk)) {
+      const written = (error: Error | null | undefined) => {
+        if (error) return;
+        this.stagingWritten += chunk.length;
+        this.options.onStaged?.(this.stagingWritten);
+      };
+      if (!this.staging.write(chunk, written)) {
         stream.pause();
         this.staging.once('drain', () => stream.resume());
       }

@@ -37,6 +37,8 @@ export interface ScriptRunRequest {
    * run-mode run counts its records and keeps none (no target pipeline).
    */
   stagingPath?: string;
+  /** Called as the staging file grows, with the bytes written to it so far. */
+  onStaged?: (bytes: number) => void;
   /** Aborting kills the script's process group (server shutdown). */
   signal?: AbortSignal;
 }
@@ -56,6 +58,10 @@ export type ScriptFailureKind =
   | 'output_limit'
   | 'bad_output'
   | 'crashed'
+  /** tapline did not start the script: its secret or target pipeline is missing. */
+  | 'not_started'
+  /** tapline itself failed during the run; the server log has the details. */
+  | 'internal'
   | 'aborted';
 
 export interface ScriptRunResult {

@@ -193,6 +193,7 @@ async function execute(
     maxTotalBytes: limits.maxRunRecordBytes,
     onTooMuch: () =>
       stop({ kind: 'records_limit', error: recordsMessage(limits.maxRunRecordBytes) }),
+    ...(request.onStaged ? { onStaged: request.onStaged } : {}),
   });
   records.attach(recordStream!);
 

@@ -213,10 +213,15 @@ export interface PipelineStore {
   delete(name: string): Promise<boolean>;
 }
 
+export type NewJobRow = Omit<
+  Job,
+  'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'explanation'
+>;
+
 export interface JobStore {
-  insert(
-    job: Omit<Job, 'status' | 'attempts' | 'startedAt' | 'finishedAt' | 'explanation'>,
-  ): Promise<void>;
+  insert(job: NewJobRow): Promise<void>;
+  /** Inserts a job already claimed by this process (running, first attempt); returns it. */
+  insertRunning(job: NewJobRow): Promise<Job>;
   get(pipelineToken: string): Promise<Job | undefined>;
   forPublisher(publisherToken: string): Promise<Job[]>;
   forPipeline(pipeline: string, page: { limit: number; offset: number }): Promise<Job[]>;

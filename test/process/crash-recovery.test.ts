@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-crash-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 it('finishes a job killed mid-load after a restart, with every row exactly once', async () => {
+  // The load must start after the run, from the queue; early-load.test.ts covers the other way.
+  writeFileSync(path.join(dataDir, 'tapline.yaml'), 'jobs:\n  earlyLoadAfterBytes: null\n');
   const port = await freePort();
   const first = await startServerProcess(dataDir, port);
   await api(first.url, 'POST', '/pipelines', {

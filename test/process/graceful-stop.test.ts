@@ -16,7 +16,11 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 it('on SIGTERM stops a script past the grace period, keeps the load, and loses no row', async () => {
   // A grace period shorter than both the sleeping script and the load, so both are cut short.
-  writeFileSync(path.join(dataDir, 'tapline.yaml'), 'shutdownGraceSeconds: 0.2\n');
+  // The load starts after the run, from the queue (early loads are off).
+  writeFileSync(
+    path.join(dataDir, 'tapline.yaml'),
+    'shutdownGraceSeconds: 0.2\njobs:\n  earlyLoadAfterBytes: null\n',
+  );
   const port = await freePort();
   const first = await startServerProcess(dataDir, port);
   await api(first.url, 'POST', '/pipelines', {

@@ -1,4 +1,4 @@
-import type { Job, JobStore } from '../store.js';
+import type { Job, JobStore, NewJobRow } from '../store.js';
 import { type Db, now } from './database.js';
 
 interface JobRow {
@@ -47,6 +47,18 @@ export function sqliteJobStore(db: Db): JobStore {
      WHERE pipeline_token = ?`,
   );
 
+  const insert = db.prepare<[NewJobRow]>(
+    `INSERT INTO jobs (pipeline_token, publisher_token, run_id, tap, pipeline, staging_path,
+      filename, status, record_count, created_at)
+     VALUES (@pipelineToken, @publisherToken, @runId, @tap, @pipeline, @stagingPath,
+      @filename, 'queued', @recordCount, @createdAt)`,
+  );
+  const insertRunning = db.transaction((job: NewJobRow): Job => {
+    insert.run(job);
+    markRunning.run(now(), job.pipelineToken);
+    return toJob(select.get(job.pipelineToken)!);
+  });
+
   const claim = db.transaction((): Job | undefined => {
     const row = oldestQueued.get();
     if (!row) return undefined;
@@ -56,12 +68,10 @@ export function sqliteJobStore(db: Db): JobStore {
 
   return {
     async insert(job) {
-      db.prepare(
-        `INSERT INTO jobs (pipeline_token, publisher_token, run_id, tap, pipeline, staging_path,
-          filename, status, record_count, created_at)
-         VALUES (@pipelineToken, @publisherToken, @runId, @tap, @pipeline, @stagingPath,
-          @filename, 'queued', @recordCount, @createdAt)`,
-      ).run(job);
+      insert.run(job);
+    },
+    async insertRunning(job) {
+      return insertRunning(job);
     },
     async get(pipelineToken) {
       const row = select.get(pipelineToken);
