@@ -2,7 +2,14 @@ import type { ScriptFailureKind } from '../runner/script-run.js';
 
 /** What the explainer knows about one finished run; the lead builds it from the run result. */
 export interface RunFacts {
-  tap: { name: string; description: string; script: string; secret: string | null };
+  tap: {
+    name: string;
+    description: string;
+    script: string;
+    secret: string | null;
+    /** The tap's own wall-clock limit, when it sets one instead of the mode's default. */
+    timeoutSeconds?: number | null;
+  };
   mode: 'run' | 'test';
   params: Record<string, unknown>;
   outcome: 'success' | 'failure';

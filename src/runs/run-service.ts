@@ -4,8 +4,11 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { TaplineError } from '../errors/catalogue.js';
-import { explainRun } from '../explain/explain.js';
-import type { JobQueue } from '../jobs/queue.js';
+import { type Explanation, explainRun } from '../explain/explain.js';
+import { EarlyLoad } from '../jobs/early-load.js';
+import type { JobQueue, NewJob } from '../jobs/queue.js';
+import { StagingProgress } from '../jobs/staging-progress.js';
+import { type Pipeline, pipelineSchema } from '../pipelines/pipeline-schema.js';
 import { runScript } from '../runner/spawn.js';
 import type { ScriptRunResult } from '../runner/script-run.js';
 import type { Masker } from '../secrets/masker.js';
@@ -28,11 +31,11 @@ export interface RunServiceDeps {
   slots: { acquire(): Promise<() => void> };
 }
 
-/** A failure found before the script could start (missing secret, vanished pipeline). */
-function preflightFailure(error: string): ScriptRunResult {
+/** A run that failed without its script: refused before the start, or tapline's own fault. */
+function failureWithoutScript(kind: 'not_started' | 'internal', error: string): ScriptRunResult {
   return {
     outcome: 'failure',
-    failureKind: 'crashed',
+    failureKind: kind,
     records: [],
     recordCount: 0,
     recordsTruncated: false,
@@ -72,6 +75,13 @@ interface ActiveRun {
   startState: unknown;
   /** Run mode with a target pipeline: where the script's records are staged. */
   stagingPath?: string;
+  /** The target pipeline as the run found it at its start. */
+  pipeline?: Pipeline;
+  /** The tokens the run's jobs will carry, known from the start so a load can begin early. */
+  publisherToken: string;
+  pipelineToken: string;
+  /** A structured run's load, begun while the script runs once enough is staged. */
+  early?: { load: EarlyLoad; progress: StagingProgress };
 }
 
 interface SubmittedJobs {
@@ -137,23 +147,37 @@ export class RunService {
       ...(request.mode === 'run' && tap.targetPipeline !== null
         ? { stagingPath: path.join(config.dataDir, 'staging', `${runId}.ndjson`) }
         : {}),
+      publisherToken: randomUUID(),
+      pipelineToken: randomUUID(),
     };
     const log = logger.child({ tap: tap.name, runId, mode: request.mode });
 
     let result: ScriptRunResult;
+    let explanation: Explanation | null = null;
     let jobs: SubmittedJobs | null = null;
     try {
       result = await this.execute(run);
-      if (run.stagingPath && statusOf(result) === 'success')
+      // Explained before the jobs go out, so the run record follows its jobs within moments.
+      explanation = await this.explain(run, result);
+      if (run.stagingPath && statusOf(result) === 'success') {
+        run.early?.progress.end(result.stagedBytes);
         jobs = await this.submitJobs(run, result);
-      else if (run.stagingPath) await rm(run.stagingPath, { force: true });
+      }
     } catch (error) {
       // tapline's own failure, not the script's: the run record must still end.
       log.error({ err: error }, 'run failed inside tapline');
-      result = preflightFailure('tapline could not complete the run; the server log has details');
+      result = failureWithoutScript(
+        'internal',
+        'tapline could not complete the run; the server log has details',
+      );
+    } finally {
+      if (run.stagingPath && jobs === null) {
+        await run.early?.load.cancel();
+        await rm(run.stagingPath, { force: true });
+      }
     }
 
-    const answer = await this.finish(run, result, jobs);
+    const answer = await this.finish(run, result, jobs, explanation);
     log.info(
       { status: statusOf(result), recordCount: answer.recordCount, durationMs: answer.durationMs },
       'run finished',
@@ -168,20 +192,26 @@ export class RunService {
     if (tap.secret !== null) {
       const values = await this.deps.secrets.values(tap.secret);
       if (!values) {
-        return preflightFailure(
+        return failureWithoutScript(
+          'not_started',
           `secret '${tap.secret}' named by tap '${tap.name}' does not exist; create it again or ` +
             'change the tap',
         );
       }
       secretEnv = values;
     }
-    if (stagingPath && !(await store.pipelines.get(tap.targetPipeline!))) {
-      return preflightFailure(
-        `target pipeline '${tap.targetPipeline}' of tap '${tap.name}' no longer exists; ` +
-          'create it again or change the tap',
-      );
+    if (stagingPath) {
+      const stored = await store.pipelines.get(tap.targetPipeline!);
+      if (!stored) {
+        return failureWithoutScript(
+          'not_started',
+          `target pipeline '${tap.targetPipeline}' of tap '${tap.name}' no longer exists; ` +
+            'create it again or change the tap',
+        );
+      }
+      run.pipeline = pipelineSchema.parse(stored.definition);
+      await mkdir(path.dirname(stagingPath), { recursive: true });
     }
-    if (stagingPath) await mkdir(path.dirname(stagingPath), { recursive: true });
 
     const { runner } = config;
     const defaultTimeout =
@@ -204,71 +234,107 @@ export class RunService {
       maxWorkdirBytes: runner.maxWorkdirBytes,
       maxRunRecordBytes: runner.maxRunRecordBytes,
       maxOutputBytes: runner.maxOutputBytes,
-      ...(stagingPath ? { stagingPath } : {}),
+      ...(stagingPath ? { stagingPath, onStaged: (bytes) => this.staged(run, bytes) } : {}),
       signal: this.shutdown.signal,
     });
   }
 
-  private async submitJobs(run: ActiveRun, result: ScriptRunResult): Promise<SubmittedJobs> {
-    const stagingPath = run.stagingPath!;
-    const publisherToken = randomUUID();
-    const base = {
-      publisherToken,
+  /** Once a structured run has staged enough, its job's load begins beside the script. */
+  private staged(run: ActiveRun, bytes: number): void {
+    if (run.early) {
+      run.early.progress.advance(bytes);
+      return;
+    }
+    const threshold = this.deps.config.jobs.earlyLoadAfterBytes;
+    if (threshold === null || bytes < threshold || run.tap.kind !== 'structured') return;
+    const progress = new StagingProgress();
+    progress.advance(bytes);
+    const load = new EarlyLoad({
+      job: this.structuredJob(run, 0),
+      pipeline: run.pipeline!,
+      dataDir: this.deps.config.dataDir,
+      progress,
+    });
+    run.early = { load, progress };
+  }
+
+  /** The one job of a structured run. */
+  private structuredJob(run: ActiveRun, recordCount: number): NewJob {
+    return {
+      publisherToken: run.publisherToken,
+      pipelineToken: run.pipelineToken,
       runId: run.runId,
       tap: run.tap.name,
       pipeline: run.tap.targetPipeline!,
+      stagingPath: run.stagingPath!,
+      filename: path.basename(run.stagingPath!),
+      recordCount,
     };
-    const jobs =
-      run.tap.kind === 'document'
-        ? (await splitDocuments(stagingPath)).map((document) => ({
-            ...base,
-            pipelineToken: document.pipelineToken,
-            stagingPath: document.stagingPath,
-            filename: document.filename,
-            recordCount: 1,
-          }))
-        : [
-            {
-              ...base,
-              pipelineToken: randomUUID(),
-              stagingPath,
-              filename: path.basename(stagingPath),
-              recordCount: result.recordCount,
-            },
-          ];
-    await this.deps.queue.submit(jobs);
+  }
+
+  private async submitJobs(run: ActiveRun, result: ScriptRunResult): Promise<SubmittedJobs> {
+    const { queue } = this.deps;
+    const { publisherToken } = run;
+    let jobs: NewJob[];
+    if (run.tap.kind === 'document') {
+      const base = { publisherToken, runId: run.runId, tap: run.tap.name };
+      jobs = (await splitDocuments(run.stagingPath!)).map((document) => ({
+        ...base,
+        pipeline: run.tap.targetPipeline!,
+        pipelineToken: document.pipelineToken,
+        stagingPath: document.stagingPath,
+        filename: document.filename,
+        recordCount: 1,
+      }));
+      await queue.submit(jobs);
+    } else {
+      const job = this.structuredJob(run, result.recordCount);
+      jobs = [job];
+      const early = run.early?.load;
+      if (early && !early.gaveWay) {
+        await queue.submitInHand(job, (emit, signal) => early.adopt(emit, signal));
+      } else {
+        await queue.submit(jobs);
+      }
+    }
     return { publisherToken, pipelineTokens: jobs.map((job) => job.pipelineToken) };
   }
 
-  private async finish(
-    run: ActiveRun,
-    result: ScriptRunResult,
-    jobs: SubmittedJobs | null,
-  ): Promise<RunAnswer> {
+  private async explain(run: ActiveRun, result: ScriptRunResult): Promise<Explanation | null> {
     const { tap, request, masker } = run;
-    const status = statusOf(result);
-    const persistedReason = jobs ? null : persistedReasonOf(tap, request.mode, status);
-    const logs = masker.mask(result.logs);
-    const error = masker.mask(result.error);
-    const explanation = await explainRun(
+    return explainRun(
       {
         tap: {
           name: tap.name,
           description: tap.description,
           script: tap.script,
           secret: tap.secret,
+          timeoutSeconds: tap.timeoutSeconds,
         },
         mode: request.mode,
         params: request.params,
         outcome: result.outcome,
         failureKind: result.failureKind,
         recordCount: result.recordCount,
-        logs,
-        error,
+        logs: masker.mask(result.logs),
+        error: masker.mask(result.error),
         state: run.startState,
       },
       { ai: this.deps.config.ai, mask: (text) => masker.mask(text), logger: this.deps.logger },
     );
+  }
+
+  private async finish(
+    run: ActiveRun,
+    result: ScriptRunResult,
+    jobs: SubmittedJobs | null,
+    explanation: Explanation | null,
+  ): Promise<RunAnswer> {
+    const { tap, request, masker } = run;
+    const status = statusOf(result);
+    const persistedReason = jobs ? null : persistedReasonOf(tap, request.mode, status);
+    const logs = masker.mask(result.logs);
+    const error = masker.mask(result.error);
 
     await this.deps.store.runs.finish(run.runId, {
       status,
@@ -284,12 +350,16 @@ export class RunService {
       persistedReason,
       publisherToken: jobs?.publisherToken ?? null,
       pipelineTokens: jobs?.pipelineTokens ?? [],
-      newState: result.outcome === 'success' ? result.newState : undefined,
+      // A script can put a secret in its state as easily as in a record.
+      newState: result.outcome === 'success' ? masker.maskDeep(result.newState) : undefined,
       finishedAt: new Date().toISOString(),
       durationMs: Math.round(result.durationMs),
     });
-    // A successful run with nothing to load has nothing to wait for: its state commits now.
-    if (run.updateState && status === 'no_records' && tap.targetPipeline !== null) {
+    // Its jobs may all have loaded before this record was saved, and a run with nothing to
+    // load has nothing to wait for: either way the state may commit now (it commits once).
+    // A run without a target pipeline never moves it: its records went nowhere.
+    const loadable = jobs !== null || (status === 'no_records' && tap.targetPipeline !== null);
+    if (run.updateState && loadable) {
       await this.deps.state.commitIfLoaded(run.runId);
     }
 
