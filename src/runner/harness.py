@@ -18,7 +18,6 @@ Integers of any size are written exact.
 Kept to the standard library and few imports: every import here is latency on every test run.
 """
 
-import fcntl
 import json
 import os
 import sys
@@ -158,12 +157,6 @@ class RecordWriter:
 
     def __init__(self, config):
         self.out = open(3, "wb", buffering=1 << 16)
-        try:
-            # A deeper pipe (64 KiB by default) keeps the script producing while tapline is
-            # busy with a batch of the load that runs beside it.
-            fcntl.fcntl(3, fcntl.F_SETPIPE_SZ, 1 << 20)
-        except (AttributeError, OSError):
-            pass
         self.max_bytes = config["maxRecordBytes"]
         self.document = config["kind"] == "document"
         self.count = 0
