@@ -5,6 +5,7 @@ import { KeyService } from '../auth/key-service.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { StartupError } from './startup-error.js';
 import type { Config } from '../config/config.js';
+import { removeOrphanStaging } from '../jobs/staging-sweep.js';
 import { EmbeddedQueue } from '../jobs/embedded-queue.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { PipelineService } from '../pipelines/pipeline-service.js';
@@ -62,6 +63,8 @@ export async function createContext(
   const abandoned = await store.runs.abandonRunning('the server stopped while this run was going');
   if (abandoned > 0)
     logger.warn({ runs: abandoned }, 'marked runs left running by a stopped server as failed');
+  const orphans = await removeOrphanStaging(config.dataDir, store);
+  if (orphans > 0) logger.warn({ files: orphans }, 'removed staging files no job needs');
 
   const extraMasked = config.apiKey ? [config.apiKey] : [];
   const secrets = new SecretService(

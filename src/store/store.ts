@@ -237,6 +237,8 @@ export interface JobStore {
   claimable(): Promise<boolean>;
   /** Puts jobs left `running` by a dead process back in the queue; returns how many. */
   requeueRunning(): Promise<number>;
+  /** The staging files of jobs that have not succeeded: still needed for a load or a retry. */
+  pendingStagingPaths(): Promise<string[]>;
 }
 
 export interface EventStore {

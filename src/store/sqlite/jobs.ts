@@ -109,6 +109,12 @@ export function sqliteJobStore(db: Db): JobStore {
         .get();
       return row !== undefined;
     },
+    async pendingStagingPaths() {
+      return db
+        .prepare<[], string>(`SELECT staging_path FROM jobs WHERE status != 'succeeded'`)
+        .pluck()
+        .all();
+    },
     async requeueRunning() {
       return db.prepare(`UPDATE jobs SET status = 'queued' WHERE status = 'running'`).run().changes;
     },
