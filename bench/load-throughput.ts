@@ -6,9 +6,13 @@
  * most 25% to the tap-alone time; >= 40,000 rows/s end to end; peak memory < 200 MB, the same
  * at 3M as at 1M.
  *
- *   npx tsx bench/load-throughput.ts [records ...]     (default: 1000000 3000000)
+ * Each size gets a fresh server (the built one, as users run it: `npm run build` first) and
+ * `rounds` alternating runs of each kind; times are medians.
+ *
+ *   npx tsx bench/load-throughput.ts [records ...] [--rounds N] [--no-early-load]
+ *   (default: 1000000 3000000, 3 rounds)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -18,7 +22,11 @@ import {
   waitForRollup,
 } from '../test/support/server-process.js';
 
-const sizes = process.argv.slice(2).map(Number);
+const args = process.argv.slice(2);
+const roundsAt = args.indexOf('--rounds');
+const rounds = roundsAt === -1 ? 3 : Number(args[roundsAt + 1]);
+const earlyLoad = !args.includes('--no-early-load');
+const sizes = args.filter((arg, index) => /^\d+$/.test(arg) && index !== roundsAt + 1).map(Number);
 if (sizes.length === 0) sizes.push(1_000_000, 3_000_000);
 
 const script = `import os
@@ -31,15 +39,30 @@ def fetch():
                "amount": (i % 10000) / 100, "ok": i % 3 == 0, "note": "ordinary row"}
 `;
 
-function peakRssMb(pid: number): number {
+function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return kb / 1024;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
 for (const n of sizes) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-bench-load-'));
-  const server = await startServerProcess(dataDir, await freePort(), { TAPLINE_LOG_LEVEL: 'warn' });
+  if (!earlyLoad)
+    writeFileSync(path.join(dataDir, 'tapline.yaml'), 'jobs:\n  earlyLoadAfterBytes: null\n');
+  const server = await startServerProcess(
+    dataDir,
+    await freePort(),
+    { TAPLINE_LOG_LEVEL: 'warn' },
+    { built: true },
+  );
+  const pid = server.child.pid!;
   try {
     await api(server.url, 'POST', '/pipelines', {
       name: 'bench',
@@ -52,41 +75,53 @@ for (const n of sizes) {
       targetPipeline: 'bench',
       timeoutSeconds: 3600,
     });
+    const idleMb = memoryMb(pid, 'VmRSS');
 
-    let start = performance.now();
-    const alone = await api(server.url, 'POST', '/tap/run', {
-      name: 'alone',
-      mode: 'run',
-      params: { n },
-    });
-    const aloneMs = performance.now() - start;
-    if (alone.body.recordCount !== n) throw new Error(JSON.stringify(alone.body).slice(0, 500));
+    const alone: number[] = [];
+    const loaded: number[] = [];
+    const scriptPart: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      let start = performance.now();
+      const aloneRun = await api(server.url, 'POST', '/tap/run', {
+        name: 'alone',
+        mode: 'run',
+        params: { n },
+      });
+      alone.push(performance.now() - start);
+      if (aloneRun.body.recordCount !== n) throw new Error(JSON.stringify(aloneRun.body));
 
-    start = performance.now();
-    const loaded = await api(server.url, 'POST', '/tap/run', {
-      name: 'loaded',
-      mode: 'run',
-      params: { n },
-    });
-    const scriptDoneMs = performance.now() - start;
-    const { rollup } = await waitForRollup(server.url, loaded.body.publisherToken, 3_600_000);
-    const totalMs = performance.now() - start;
-    if (rollup.status !== 'success') throw new Error(JSON.stringify(rollup));
+      start = performance.now();
+      const loadedRun = await api(server.url, 'POST', '/tap/run', {
+        name: 'loaded',
+        mode: 'run',
+        params: { n },
+      });
+      scriptPart.push(performance.now() - start);
+      const { rollup } = await waitForRollup(server.url, loadedRun.body.publisherToken, 3_600_000);
+      loaded.push(performance.now() - start);
+      if (rollup.status !== 'success') throw new Error(JSON.stringify(rollup));
+    }
 
-    const rowsPerSecond = n / (totalMs / 1000);
-    console.log(`records                         ${n.toLocaleString('en')}`);
-    console.log(`tap alone (no target pipeline)  ${(aloneMs / 1000).toFixed(2)} s`);
+    const aloneMs = median(alone);
+    const loadedMs = median(loaded);
+    console.log(`records                         ${n.toLocaleString('en')}  (${rounds} rounds)`);
+    console.log(`early load                      ${earlyLoad ? 'on' : 'off'}`);
     console.log(
-      `run + load, end to end          ${(totalMs / 1000).toFixed(2)} s  (script part ${(scriptDoneMs / 1000).toFixed(2)} s)`,
+      `tap alone (no target pipeline)  ${seconds(aloneMs)}  (runs: ${alone.map(seconds).join(', ')})`,
     );
     console.log(
-      `load adds over tap alone        ${((totalMs / aloneMs - 1) * 100).toFixed(0)} %   (goal: <= 25 %)`,
+      `run + load, end to end          ${seconds(loadedMs)}  (runs: ${loaded.map(seconds).join(', ')}; ` +
+        `script part ${seconds(median(scriptPart))})`,
     );
     console.log(
-      `rows per second, end to end     ${Math.round(rowsPerSecond).toLocaleString('en')}   (goal: >= 40,000)`,
+      `load adds over tap alone        ${((loadedMs / aloneMs - 1) * 100).toFixed(0)} %   (goal: <= 25 %)`,
     );
     console.log(
-      `server peak memory (VmHWM)      ${peakRssMb(server.child.pid!).toFixed(0)} MB   (goal: < 200 MB)`,
+      `rows per second, end to end     ${Math.round(n / (loadedMs / 1000)).toLocaleString('en')}   (goal: >= 40,000)`,
+    );
+    console.log(
+      `server memory                   idle ${idleMb.toFixed(0)} MB, peak (VmHWM) ` +
+        `${memoryMb(pid, 'VmHWM').toFixed(0)} MB   (goal: peak < 200 MB)`,
     );
     console.log('');
   } finally {

@@ -23,24 +23,22 @@ export interface ServerProcess {
   exited: Promise<number | string | null>;
 }
 
-/** `tapline serve` as a real child process (from the TypeScript source, through tsx). */
+/**
+ * `tapline serve` as a real child process: from the TypeScript source through tsx, or, with
+ * `built`, from dist/ as users run it (benchmarks measure that one; run `npm run build` first).
+ */
 export async function startServerProcess(
   dataDir: string,
   port: number,
   env: Record<string, string> = {},
+  options: { built?: boolean } = {},
 ): Promise<ServerProcess> {
+  const entry = options.built
+    ? [path.join(root, 'dist/cli/main.js')]
+    : ['--import', import.meta.resolve('tsx'), path.join(root, 'src/cli/main.ts')];
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      import.meta.resolve('tsx'),
-      path.join(root, 'src/cli/main.ts'),
-      'serve',
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-    ],
+    [...entry, 'serve', '--port', String(port), '--data-dir', dataDir],
     {
       cwd: dataDir,
       env: { ...process.env, TAPLINE_LOG_LEVEL: 'info', ...env },
