@@ -54,12 +54,17 @@ export class EmbeddedQueue implements JobQueue {
     this.wake();
   }
 
-  async submitInHand(job: NewJob, load: LoadInHand): Promise<void> {
+  async submitInHand(job: NewJob, load: LoadInHand): Promise<boolean> {
+    if (this.stopping) {
+      await this.submit([job]);
+      return false;
+    }
     const claimed = await this.deps.store.jobs.insertRunning({
       ...job,
       createdAt: new Date().toISOString(),
     });
     this.track(this.work(claimed, load));
+    return true;
   }
 
   async start(): Promise<void> {

@@ -291,10 +291,10 @@ export class RunService {
       const job = this.structuredJob(run, result.recordCount);
       jobs = [job];
       const early = run.early?.load;
-      if (early && !early.gaveWay) {
-        await queue.submitInHand(job, (emit, signal) => early.adopt(emit, signal));
-      } else {
+      if (!early || early.gaveWay) {
         await queue.submit(jobs);
+      } else if (!(await queue.submitInHand(job, (emit, signal) => early.adopt(emit, signal)))) {
+        await early.cancel();
       }
     }
     return { publisherToken, pipelineTokens: jobs.map((job) => job.pipelineToken) };

@@ -74,3 +74,53 @@ it('on SIGTERM stops a script past the grace period, keeps the load, and loses n
     await second.exited;
   }
 }, 120_000);
+
+it('on SIGTERM mid-script, a run whose load had begun finishes, and its job loads at restart', async () => {
+  const earlyDir = mkdtempSync(path.join(tmpdir(), 'tapline-sigterm-early-'));
+  try {
+    writeFileSync(
+      path.join(earlyDir, 'tapline.yaml'),
+      'shutdownGraceSeconds: 20\njobs:\n  earlyLoadAfterBytes: 0\n',
+    );
+    const port = await freePort();
+    const first = await startServerProcess(earlyDir, port);
+    await api(first.url, 'POST', '/pipelines', {
+      name: 'events',
+      destinations: [{ type: 'sqlite', table: 'events', writeMode: 'append' }],
+    });
+    await api(first.url, 'POST', '/taps', {
+      name: 'events',
+      targetPipeline: 'events',
+      script: `import time
+def fetch():
+    for i in range(100_000):
+        if i % 10_000 == 0:
+            time.sleep(0.2)
+        yield {"id": i, "page": f"/products/{i % 977}"}
+`,
+    });
+    const running = api(first.url, 'POST', '/tap/run', { name: 'events', mode: 'run' });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+
+    first.child.kill('SIGTERM');
+    const run = await running;
+    expect(run.body).toMatchObject({ status: 'success', persisted: true, recordCount: 100_000 });
+    expect(await first.exited).toBe(0);
+
+    const second = await startServerProcess(earlyDir, port);
+    try {
+      const status = await waitForRollup(second.url, run.body.publisherToken);
+      expect(status.rollup.status).toBe('success');
+      const db = new Database(path.join(earlyDir, 'warehouse.db'), { readonly: true });
+      expect(
+        db.prepare('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events').get(),
+      ).toEqual({ n: 100_000, ids: 100_000 });
+      db.close();
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  } finally {
+    rmSync(earlyDir, { recursive: true, force: true });
+  }
+}, 120_000);
