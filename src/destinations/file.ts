@@ -4,6 +4,7 @@ import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Destination } from '../pipelines/pipeline-schema.js';
 import { stringifyRecords } from '../records/record-json.js';
+import { counted } from '../status/counted.js';
 import { csvRow, padCsvRows } from './csv.js';
 import type {
   DestinationLoader,
@@ -91,7 +92,7 @@ export class FileLoader implements DestinationLoader {
       return {
         ok: true,
         loaded: this.loaded,
-        description: `wrote ${this.loaded} records to ${this.finalPath}`,
+        description: `wrote ${counted(this.loaded, 'record')} to ${this.finalPath}`,
       };
     } catch (error) {
       await this.abort();

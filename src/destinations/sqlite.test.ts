@@ -226,7 +226,7 @@ describe('sqlite destination', () => {
     expect(result.loadedCount).toBe(1);
     expect(query('SELECT n, flag, label FROM people')).toEqual([{ n: 42n, flag: 1n, label: '7' }]);
     expect(events.find((event) => event.code === 'warning')?.description).toBe(
-      `rejected 1 of 2 records: record 2: field 'n': "4.5" is not a integer`,
+      `rejected 1 of 2 records: record 2: field 'n': "4.5" is not an integer`,
     );
   });
 

@@ -5,6 +5,7 @@ import { coerceValue, unfit, unfitReason } from '../pipelines/coerce.js';
 import type { Destination, FieldType } from '../pipelines/pipeline-schema.js';
 import { inferType } from '../pipelines/infer-schema.js';
 import { transformedName } from '../pipelines/transform.js';
+import { counted } from '../status/counted.js';
 import type {
   DestinationLoader,
   FinishOutcome,
@@ -114,7 +115,7 @@ export class SqliteLoader implements DestinationLoader {
           ok: true,
           alreadyLoaded: true,
           description:
-            `already loaded ${marker.rows} rows into table '${this.table}' at ` +
+            `already loaded ${counted(marker.rows, 'row')} into table '${this.table}' at ` +
             `${marker.loadedAt} (an earlier attempt of this job); nothing loaded again`,
         };
       }
@@ -236,7 +237,7 @@ export class SqliteLoader implements DestinationLoader {
       return {
         ok: true,
         loaded: this.loaded,
-        description: `loaded ${this.loaded} rows into ${this.target}`,
+        description: `loaded ${counted(this.loaded, 'row')} into ${this.target}`,
       };
     } catch (error) {
       return { ok: false, message: this.failure(error) };

@@ -71,7 +71,12 @@ export function unfitReason(field: string, value: unknown, type: FieldType): str
       : type === 'integer' && typeof value === 'bigint'
         ? ' (outside the 64-bit range)'
         : '';
-  return `field '${field}': ${excerpt(value)} is not a ${type}${extra}`;
+  return `field '${field}': ${excerpt(value)} is not ${typeWithArticle(type)}${extra}`;
+}
+
+/** "an integer", "a date": the type as a message names it. */
+export function typeWithArticle(type: FieldType): string {
+  return `${type === 'integer' ? 'an' : 'a'} ${type}`;
 }
 
 /** A value shown in a message: JSON text, cut to 60 characters. */

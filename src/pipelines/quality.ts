@@ -1,5 +1,5 @@
 import { stringifyRecords } from '../records/record-json.js';
-import { excerpt, fitsType } from './coerce.js';
+import { excerpt, fitsType, typeWithArticle } from './coerce.js';
 import type { QualityRule } from './pipeline-schema.js';
 
 /** What a record's checks decided. `warn` rules never stop a record; the others do. */
@@ -69,7 +69,7 @@ function compile(rule: QualityRule): (value: unknown) => string | null {
       return (value) =>
         absent(value) || fitsType(value, rule.type)
           ? null
-          : `${excerpt(value)} is not a ${rule.type}`;
+          : `${excerpt(value)} is not ${typeWithArticle(rule.type)}`;
     case 'pattern': {
       const pattern = new RegExp(rule.pattern);
       return (value) =>
