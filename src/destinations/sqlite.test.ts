@@ -240,4 +240,68 @@ describe('sqlite destination', () => {
     expect(db.prepare('SELECT id FROM t').all()).toEqual([{ id: 1 }]);
     db.close();
   });
+
+  it('widens an inferred integer to number when later batches bring fractions', async () => {
+    // The first batch (128 records) infers amount as integer; the later ones carry 2.5.
+    const records = Array.from({ length: 200 }, (_, index) =>
+      JSON.stringify({ id: index + 1, amount: index < 130 ? 2 : 2.5 }),
+    );
+    const { result, events } = await load(into('append'), lines(...records));
+    expect(result).toMatchObject({ status: 'succeeded', loadedCount: 200, warnings: 0 });
+    expect(events.filter((event) => event.code === 'warning')).toEqual([]);
+    expect(
+      query(
+        'SELECT typeof(amount) AS kind, count(*) AS n, sum(amount) AS total FROM people ' +
+          'GROUP BY kind ORDER BY kind',
+      ),
+    ).toEqual([
+      { kind: 'integer', n: 130n, total: 260n },
+      { kind: 'real', n: 70n, total: 175 },
+    ]);
+    expect(query("SELECT type FROM pragma_table_info('people') WHERE name = 'amount'")).toEqual([
+      { type: 'INTEGER' },
+    ]);
+  });
+
+  it('loads an inferred number into a column an earlier job made INTEGER', async () => {
+    await load(into('append'), lines('{"amount": 2}'));
+    const { result } = await load(into('append'), lines('{"amount": 2.5}', '{"amount": 3}'));
+    expect(result).toMatchObject({ status: 'succeeded', loadedCount: 2, warnings: 0 });
+    expect(query('SELECT amount FROM people ORDER BY rowid')).toEqual([
+      { amount: 2n },
+      { amount: 2.5 },
+      { amount: 3n },
+    ]);
+  });
+
+  it('keeps rejecting fractions for a declared field, in the stage and at the column', async () => {
+    await load(into('append'), lines('{"amount": 2}'));
+    const declaredInteger = into('append', { schema: [{ name: 'amount', type: 'integer' }] });
+    const integer = await load(declaredInteger, lines('{"amount": 2.5}'));
+    expect(integer.events.find((event) => event.code === 'warning')?.description).toBe(
+      "rejected 1 of 1 records: record 1: field 'amount': 2.5 is not an integer",
+    );
+    const declaredNumber = into('append', { schema: [{ name: 'amount', type: 'number' }] });
+    const number = await load(declaredNumber, lines('{"amount": 2.5}'));
+    expect(number.events.find((event) => event.code === 'warning')?.description).toBe(
+      "rejected 1 records: field 'amount': 2.5 is not an integer (column type of 'people')",
+    );
+    expect(query('SELECT amount FROM people')).toEqual([{ amount: 2n }]);
+  });
+
+  it('infers decimal for an integer outside 64 bits, so every value lands exactly', async () => {
+    const { result } = await load(
+      into('append'),
+      lines('{"id": 1, "big": 1180591620717411303424}', '{"id": 2, "big": 5}'),
+    );
+    expect(result).toMatchObject({ status: 'succeeded', loadedCount: 2, warnings: 0 });
+    expect(query('SELECT id, big FROM people ORDER BY id')).toEqual([
+      { id: 1n, big: '1180591620717411303424' },
+      { id: 2n, big: '5' },
+    ]);
+    expect(query("SELECT name, type FROM pragma_table_info('people')")).toEqual([
+      { name: 'id', type: 'INTEGER' },
+      { name: 'big', type: 'DECIMAL TEXT' },
+    ]);
+  });
 });

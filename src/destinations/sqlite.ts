@@ -24,6 +24,11 @@ type SqliteDestination = Extract<Destination, { type: 'sqlite' }>;
 /** Where each record key goes: its column's place in the insert and the column's type. */
 interface KeyPlan {
   index: number;
+  /** The column's type, as read back or created. */
+  column: FieldType;
+  /** The pipeline's type for the key when this plan was made; a widened field is planned again. */
+  field: FieldType;
+  /** The type values are checked against and stored as. */
   type: FieldType;
   /** The column's type differs from the pipeline's, so values pass the coerce rule again. */
   recoerce: boolean;
@@ -52,6 +57,7 @@ export class SqliteLoader implements DestinationLoader {
   private columns: Map<string, FieldType> | undefined;
   private readonly names = new ColumnNames();
   private readonly plans = new Map<string, KeyPlan | typeof frozenOut>();
+  private declared: Set<string> | undefined;
   private order: string[] = [];
   private insert: Database.Statement | undefined;
   private insertMany: Database.Statement | undefined;
@@ -147,6 +153,7 @@ export class SqliteLoader implements DestinationLoader {
         const reason = 'record has no values';
         return { ok: true, written: 0, rejected: batch.records.map(() => ({ reason })) };
       }
+      this.replanWidened(batch.fields);
       const keyIndexes = this.primaryKeyIndexes();
 
       for (const record of batch.records) {
@@ -311,13 +318,39 @@ export class SqliteLoader implements DestinationLoader {
       this.order.push(resolved.column);
       this.prepareInsert();
     }
-    const plan = {
-      index: this.order.indexOf(resolved.column),
-      type: columnType,
-      recoerce: columnType !== type,
-    };
+    const plan = this.keyPlan(key, this.order.indexOf(resolved.column), columnType, type);
     this.plans.set(key, plan);
     return plan;
+  }
+
+  /**
+   * An INTEGER column keeps 2.5 as a REAL (SQLite's affinity converts only what it can hold
+   * exactly), so a field inferred as `number` loads into it as it is: the column was inferred
+   * from an earlier batch or job whose values happened to be whole. A declared field, or any
+   * field under freeze, is held to the column's type.
+   */
+  private keyPlan(key: string, index: number, column: FieldType, field: FieldType): KeyPlan {
+    if (column === 'integer' && field === 'number' && this.mayWiden(key)) {
+      return { index, column, field, type: 'number', recoerce: false };
+    }
+    return { index, column, field, type: column, recoerce: column !== field };
+  }
+
+  /** Plans keys again whose pipeline type widened since they were planned (infer-schema.ts). */
+  private replanWidened(fields: ReadonlyMap<string, FieldType>): void {
+    for (const [key, plan] of this.plans) {
+      if (plan === frozenOut) continue;
+      const field = fields.get(key);
+      if (field !== undefined && field !== plan.field) {
+        this.plans.set(key, this.keyPlan(key, plan.index, plan.column, field));
+      }
+    }
+  }
+
+  private mayWiden(key: string): boolean {
+    if (this.context.pipeline.schemaPolicy !== 'evolve') return false;
+    this.declared ??= new Set(this.declaredFields().keys());
+    return !this.declared.has(key);
   }
 
   private primaryKeyIndexes(): number[] | undefined {

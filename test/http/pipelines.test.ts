@@ -170,6 +170,49 @@ def fetch():
   });
 });
 
+describe('schema inference without a declared schema', () => {
+  it('widens integer to number when fractions come after the first batch', async () => {
+    await save('pipelines', 'amounts', {
+      destinations: [{ type: 'sqlite', table: 'amounts', writeMode: 'append' }],
+    });
+    await save('taps', 'amounts', {
+      targetPipeline: 'amounts',
+      script:
+        'def fetch():\n    for i in range(200):\n        yield {"id": i, "amount": 2 if i < 130 else 2.5}\n',
+    });
+    const status = await waitForLoad(test, (await run('amounts')).publisherToken);
+    expect(status.rollup).toMatchObject({ status: 'success', allDone: true });
+    const db = warehouse();
+    expect(db.prepare('SELECT count(*) AS n, sum(amount) AS total FROM amounts').get()).toEqual({
+      n: 200n,
+      total: 435,
+    });
+    expect(db.prepare('SELECT amount FROM amounts WHERE id = 199').get()).toEqual({ amount: 2.5 });
+    db.close();
+  });
+
+  it('lands an integer outside 64 bits, and its neighbours, exactly as decimal text', async () => {
+    await save('pipelines', 'bigs', {
+      destinations: [{ type: 'sqlite', table: 'bigs', writeMode: 'append' }],
+    });
+    await save('taps', 'bigs', {
+      targetPipeline: 'bigs',
+      script: 'def fetch():\n    return [{"id": 1, "big": 2**70}, {"id": 2, "big": 5}]\n',
+    });
+    const status = await waitForLoad(test, (await run('bigs')).publisherToken);
+    expect(status.rollup).toMatchObject({ status: 'success', allDone: true });
+    const db = warehouse();
+    expect(db.prepare('SELECT id, big FROM bigs ORDER BY id').all()).toEqual([
+      { id: 1n, big: '1180591620717411303424' },
+      { id: 2n, big: '5' },
+    ]);
+    expect(
+      db.prepare("SELECT type FROM pragma_table_info('bigs') WHERE name = 'big'").get(),
+    ).toEqual({ type: 'DECIMAL TEXT' });
+    db.close();
+  });
+});
+
 describe('state', () => {
   const incremental = `import os, json
 state = json.loads(os.environ.get("TAP_STATE") or "{}")
