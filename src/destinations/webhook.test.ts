@@ -11,12 +11,15 @@ import type { Job } from '../store/store.js';
 interface Received {
   headers: IncomingHttpHeaders;
   body: string;
+  /** When the request's body had arrived, from performance.now(). */
+  at: number;
 }
 
 let dataDir: string;
 let server: Server;
 let received: Received[];
-let answers: { status: number; body: string }[];
+/** What the next requests get; `hang` never answers. */
+let answers: ({ status: number; body: string } | 'hang')[];
 
 beforeEach(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-webhook-'));
@@ -27,19 +30,28 @@ beforeEach(async () => {
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
-      received.push({ headers: request.headers, body });
+      received.push({ headers: request.headers, body, at: performance.now() });
       const answer = answers.shift() ?? { status: 200, body: 'ok' };
-      response.writeHead(answer.status).end(answer.body);
+      if (answer !== 'hang') response.writeHead(answer.status).end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 });
 afterEach(async () => {
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function send(ndjson: string, options: { batchSize?: number; retries?: number } = {}) {
+interface HookOptions {
+  batchSize?: number;
+  maxBatchBytes?: number;
+  retries?: number;
+  timeoutMs?: number;
+  backoffMs?: number;
+}
+
+async function send(ndjson: string, options: HookOptions = {}) {
   const { port } = server.address() as AddressInfo;
   const pipeline = pipelineSchema.parse({
     name: 'orders',
@@ -147,5 +159,57 @@ describe('webhook destination', () => {
     const { result } = await send('{"id": 1}\n');
     expect(received).toHaveLength(1);
     expect(result.error?.description).toMatch(/after 1 attempt: HTTP 400: bad payload$/);
+  });
+
+  it('cuts batches by bytes too, and sends a record larger than the cap alone', async () => {
+    const text = (n: number) => 'x'.repeat(n);
+    // The envelope is 68 bytes; the records are 518 bytes as JSON, the third 2018.
+    const records = [
+      { id: 1, note: text(500) },
+      { id: 2, note: text(500) },
+      { id: 3, note: text(2000) },
+      { id: 4, note: text(500) },
+    ];
+    const { result, events } = await send(records.map((r) => JSON.stringify(r)).join('\n'), {
+      maxBatchBytes: 1200,
+    });
+    expect(result.status).toBe('succeeded');
+    const batches = received.map((request) => JSON.parse(request.body));
+    expect(batches.map((body) => body.records.map((r: { id: number }) => r.id))).toEqual([
+      [1, 2],
+      [3],
+      [4],
+    ]);
+    expect(received.map((request) => Buffer.byteLength(request.body))).toEqual([1105, 2086, 586]);
+    expect(events.at(-1)?.description).toMatch(/^sent 4 records in 3 batches to /);
+  });
+
+  it('gives up on a receiver that never answers, naming the timeout and the attempts', async () => {
+    answers = ['hang', 'hang'];
+    const { result } = await send('{"id": 1}\n', { retries: 1, timeoutMs: 200 });
+    const { port } = server.address() as AddressInfo;
+    expect(received).toHaveLength(2);
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: {
+        processName: 'WebhookLoader',
+        description:
+          `POST http://127.0.0.1:${port}/hook failed for batch 1 (0 records sent before it) ` +
+          'after 2 attempts: no answer within 200 ms',
+      },
+    });
+  });
+
+  it('waits longer before each further retry', async () => {
+    answers = Array.from({ length: 3 }, () => ({ status: 503, body: 'busy' }));
+    const { result } = await send('{"id": 1}\n', { retries: 3, backoffMs: 100 });
+    expect(result.status).toBe('succeeded');
+    expect(received).toHaveLength(4);
+    const waits = received.slice(1).map((request, index) => request.at - received[index]!.at);
+    // backoffMs, then twice, then four times as long; a timer never fires early.
+    expect(waits[0]).toBeGreaterThanOrEqual(99);
+    expect(waits[1]).toBeGreaterThanOrEqual(199);
+    expect(waits[2]).toBeGreaterThanOrEqual(399);
+    expect(waits[2]!).toBeLessThan(2_000);
   });
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Destination } from '../pipelines/pipeline-schema.js';
 import { stringifyRecords } from '../records/record-json.js';
+import { counted } from '../status/counted.js';
 import type {
   DestinationLoader,
   FinishOutcome,
@@ -15,8 +16,10 @@ type WebhookDestination = Extract<Destination, { type: 'webhook' }>;
 const bodyExcerptLength = 300;
 
 /**
- * POSTs a job's records in batches of `batchSize` as
- * `{"pipeline", "pipelineToken", "batch", "records": [...]}`.
+ * POSTs a job's records in batches of at most `batchSize` records and `maxBatchBytes` bytes of
+ * body, as `{"pipeline", "pipelineToken", "batch", "records": [...]}`. A record whose body alone
+ * would pass `maxBatchBytes` is sent in a batch of its own rather than refused: the receiver is
+ * the judge of what it accepts.
  *
  * A webhook is at-least-once by nature: a batch the receiver stored but whose answer was lost
  * is sent again by the retry, and a job re-run after a crash sends every batch again. Each batch
@@ -29,7 +32,11 @@ export class WebhookLoader implements DestinationLoader {
   readonly transactional = false;
   readonly target: string;
 
-  private pending: Record<string, unknown>[] = [];
+  /** The records waiting for the next batch, each as its JSON text. */
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  /** The body's bytes besides the records' texts and commas, for the next batch. */
+  private envelopeBytes: number;
   private batchNumber = 0;
   private sent = 0;
 
@@ -40,6 +47,7 @@ export class WebhookLoader implements DestinationLoader {
     // Origin and path only: a query string may carry a token.
     const url = new URL(destination.url);
     this.target = `${url.origin}${url.pathname} in batches of ${destination.batchSize}`;
+    this.envelopeBytes = this.envelope(1, '').length;
   }
 
   async open(): Promise<OpenOutcome> {
@@ -47,42 +55,74 @@ export class WebhookLoader implements DestinationLoader {
   }
 
   async write(batch: LoadBatch): Promise<WriteOutcome> {
-    for (const record of batch.records) this.pending.push(record);
+    const { batchSize, maxBatchBytes } = this.destination;
     const before = this.sent;
-    while (this.pending.length >= this.destination.batchSize) {
-      const failure = await this.send(this.pending.splice(0, this.destination.batchSize));
-      if (failure !== null) return { ok: false, message: failure };
+    for (const record of batch.records) {
+      const text = stringifyRecords(record);
+      const bytes = Buffer.byteLength(text);
+      if (this.pending.length > 0 && this.bodyBytes(bytes) > maxBatchBytes) {
+        const failure = await this.sendPending();
+        if (failure !== null) return { ok: false, message: failure };
+      }
+      this.pending.push(text);
+      this.pendingBytes += bytes;
+      if (this.pending.length >= batchSize || this.bodyBytes(0) >= maxBatchBytes) {
+        const failure = await this.sendPending();
+        if (failure !== null) return { ok: false, message: failure };
+      }
     }
     return { ok: true, written: this.sent - before, rejected: [] };
   }
 
   async finish(): Promise<FinishOutcome> {
     if (this.pending.length > 0) {
-      const failure = await this.send(this.pending.splice(0));
+      const failure = await this.sendPending();
       if (failure !== null) return { ok: false, message: failure };
     }
     return {
       ok: true,
       loaded: this.sent,
-      description: `sent ${this.sent} records in ${this.batchNumber} batches to ${this.target}`,
+      description:
+        `sent ${counted(this.sent, 'record')} in ${counted(this.batchNumber, 'batch', 'batches')} ` +
+        `to ${this.target}`,
     };
   }
 
   async abort(): Promise<void> {
     // Batches already answered 2xx cannot be taken back; nothing else is held.
     this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** The body's size with the pending records and one more of `more` bytes (0: none). */
+  private bodyBytes(more: number): number {
+    const records = this.pending.length + (more > 0 ? 1 : 0);
+    const commas = Math.max(0, records - 1);
+    return this.envelopeBytes + this.pendingBytes + more + commas;
+  }
+
+  /** The body around the records' texts; names and tokens are ASCII, so length is bytes. */
+  private envelope(batch: number, records: string): string {
+    return (
+      `{"pipeline":${JSON.stringify(this.context.pipeline.name)},` +
+      `"pipelineToken":${JSON.stringify(this.context.pipelineToken)},` +
+      `"batch":${batch},"records":[${records}]}`
+    );
+  }
+
+  private async sendPending(): Promise<string | null> {
+    const texts = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    return this.send(texts);
   }
 
   /** Sends one batch with retries; null when a 2xx came back, else why it did not. */
-  private async send(records: Record<string, unknown>[]): Promise<string | null> {
+  private async send(texts: string[]): Promise<string | null> {
     this.batchNumber += 1;
+    this.envelopeBytes = this.envelope(this.batchNumber + 1, '').length;
     const { url, headers, timeoutMs, retries, backoffMs } = this.destination;
-    const body = stringifyRecords({
-      pipeline: this.context.pipeline.name,
-      pipelineToken: this.context.pipelineToken,
-      batch: this.batchNumber,
-      records,
-    });
+    const body = this.envelope(this.batchNumber, texts.join(','));
     const requestHeaders = {
       ...headers,
       'content-type': 'application/json',
@@ -110,7 +150,7 @@ export class WebhookLoader implements DestinationLoader {
         });
         const text = await response.text().catch(() => '');
         if (response.ok) {
-          this.sent += records.length;
+          this.sent += texts.length;
           return null;
         }
         lastProblem = `HTTP ${response.status}${text ? `: ${excerptOf(text)}` : ''}`;
@@ -125,8 +165,8 @@ export class WebhookLoader implements DestinationLoader {
     }
     return (
       `POST ${this.target.split(' ')[0]} failed for batch ${this.batchNumber} ` +
-      `(${this.sent} records sent before it) after ${attempts} ` +
-      `${attempts === 1 ? 'attempt' : 'attempts'}: ${lastProblem}`
+      `(${counted(this.sent, 'record')} sent before it) after ${counted(attempts, 'attempt')}: ` +
+      lastProblem
     );
   }
 }

@@ -159,7 +159,23 @@ const webhookDestination = z
       .record(z.string(), z.string())
       .default({})
       .describe('Extra request headers, e.g. Authorization'),
-    batchSize: z.number().int().min(1).max(100_000).default(500).describe('Records per POST'),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(500)
+      .describe('The most records one POST carries'),
+    maxBatchBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 ** 3)
+      .default(4 * 1024 ** 2)
+      .describe(
+        'The most bytes one POST body carries (default 4 MiB), whichever of this and batchSize ' +
+          'comes first; a single record larger than this is sent alone',
+      ),
     timeoutMs: z.number().int().min(1).default(30_000).describe('Per request'),
     retries: z.number().int().min(0).max(20).default(3).describe('On network errors, 5xx, 429'),
     backoffMs: z
