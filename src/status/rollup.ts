@@ -46,7 +46,16 @@ export function rollupJob(
   else status = 'processing';
 
   // The first error is the cause; JobRunner's closing error only repeats where it happened.
-  const lastError = errors.find((event) => event.processName !== 'JobRunner') ?? errors[0];
+  // A job that timed out has no error event: its lastError names the limit it passed.
+  const errorEvent = errors.find((event) => event.processName !== 'JobRunner') ?? errors[0];
+  const lastError =
+    errorEvent ??
+    (status === 'timed_out'
+      ? {
+          processName: 'JobRunner',
+          description: `no end within ${timeoutMs / 1000} s (jobs.timeoutSeconds)`,
+        }
+      : undefined);
   return {
     pipelineToken: job.pipelineToken,
     pipeline: job.pipeline,
