@@ -20,7 +20,12 @@ export class RunHistory {
   async listForTap(tap: string, page: { limit: number; offset: number }): Promise<RunView[]> {
     await this.taps.require(tap);
     const runs = await this.store.runs.listForTap(tap, page);
-    return runs.map(toView);
+    const publisherTokens = runs.flatMap((run) => run.publisherToken ?? []);
+    const rollups = await this.status.rollupsForPublishers(publisherTokens);
+    return runs.map((run) => {
+      const rollup = run.publisherToken === null ? undefined : rollups.get(run.publisherToken);
+      return rollup ? { ...toView(run), rollup } : toView(run);
+    });
   }
 
   async get(runId: string): Promise<RunView> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isParamKey } from '../runner/params.js';
+import { rollupSchema } from '../status/rollup-schema.js';
 import { nameSchema } from '../taps/tap-schema.js';
 
 /**
@@ -130,7 +131,12 @@ export const runViewSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   durationMs: z.number().nullable(),
-  rollup: z.unknown().optional().describe('Load progress of the run, when it submitted jobs.'),
+  rollup: rollupSchema
+    .optional()
+    .describe(
+      'Load progress of the jobs the run submitted, as GET /pipeline/status?withrollup=true ' +
+        'gives it; present on every run that has a publisherToken, in lists too.',
+    ),
 });
 
 export type RunView = z.infer<typeof runViewSchema>;

@@ -11,6 +11,9 @@ export interface StatusQuery {
 
 export const jobsPerPage = 20;
 
+/** Pipeline tokens per events query: well under SQLite's 32,766 bound parameters. */
+const tokensPerQuery = 500;
+
 /** Status events of loads, and the rollup a caller polls until `allDone`. */
 export class StatusService {
   constructor(
@@ -28,6 +31,33 @@ export class StatusService {
       this.store.events.forPublisher(publisherToken),
     ]);
     return rollupJobs(jobs, events, Date.now(), this.jobTimeoutMs);
+  }
+
+  /**
+   * The rollups of several runs (a page of run history), keyed by publisherToken: one indexed
+   * query for each run's jobs, then their events in as few queries as the tokens allow.
+   */
+  async rollupsForPublishers(publisherTokens: readonly string[]): Promise<Map<string, Rollup>> {
+    const jobs = await Promise.all(
+      publisherTokens.map((token) => this.store.jobs.forPublisher(token)),
+    );
+    const pipelineTokens = jobs.flat().map((job) => job.pipelineToken);
+    const eventsByPublisher = new Map<string, StatusEvent[]>();
+    for (let from = 0; from < pipelineTokens.length; from += tokensPerQuery) {
+      const chunk = pipelineTokens.slice(from, from + tokensPerQuery);
+      for (const event of await this.store.events.forPipelineTokens(chunk)) {
+        const list = eventsByPublisher.get(event.publisherToken) ?? [];
+        list.push(event);
+        eventsByPublisher.set(event.publisherToken, list);
+      }
+    }
+    const now = Date.now();
+    return new Map(
+      publisherTokens.map((token, index) => [
+        token,
+        rollupJobs(jobs[index]!, eventsByPublisher.get(token) ?? [], now, this.jobTimeoutMs),
+      ]),
+    );
   }
 
   /** A token nobody knows gives no events (and a rollup with no jobs), never an error. */

@@ -213,6 +213,47 @@ describe('schema inference without a declared schema', () => {
   });
 });
 
+describe('run history', () => {
+  it('lists each run that submitted jobs with its rollup, as GET /runs/{runId} shows it', async () => {
+    await save('pipelines', 'listed', {
+      destinations: [{ type: 'sqlite', table: 'listed', writeMode: 'append' }],
+    });
+    await save('taps', 'listed', { script: threeRecordsTap, targetPipeline: 'listed' });
+    const tested = await test.call('POST', '/api/v1/tap/run', { name: 'listed' });
+    const first = await run('listed');
+    const second = await run('listed');
+    await waitForLoad(test, first.publisherToken);
+    await waitForLoad(test, second.publisherToken);
+
+    const runs = (await test.call('GET', '/api/v1/taps/listed/runs')).body;
+    expect(runs.map((r: { runId: string }) => r.runId)).toEqual([
+      second.runId,
+      first.runId,
+      tested.body.runId,
+    ]);
+    for (const [index, answer] of [second, first].entries()) {
+      expect(runs[index].rollup).toMatchObject({ status: 'success', allDone: true, jobCount: 1 });
+      expect(runs[index].rollup.jobs).toEqual([
+        expect.objectContaining({
+          pipelineToken: answer.pipelineTokens[0],
+          status: 'success',
+          recordCount: 3,
+        }),
+      ]);
+      const one = (await test.call('GET', `/api/v1/runs/${answer.runId}`)).body;
+      expect(runs[index].rollup.jobs).toEqual(one.rollup.jobs);
+    }
+    expect(runs[2]).not.toHaveProperty('rollup');
+
+    const document = (await test.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const listed =
+      document.paths['/api/v1/taps/{name}/runs'].get.responses['200'].content['application/json']
+        .schema.items.properties.rollup;
+    expect(Object.keys(listed.properties)).toEqual(['status', 'allDone', 'jobCount', 'jobs']);
+    expect(listed.description).toContain('in lists too');
+  });
+});
+
 describe('state', () => {
   const incremental = `import os, json
 state = json.loads(os.environ.get("TAP_STATE") or "{}")

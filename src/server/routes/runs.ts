@@ -19,7 +19,8 @@ export async function runRoutes(app: FastifyInstance, { context }: { context: Ap
     '/taps/:name/runs',
     {
       schema: {
-        summary: "A tap's runs, newest first",
+        summary:
+          "A tap's runs, newest first, each with the rollup of its load when it submitted jobs",
         tags: ['runs'],
         params: nameParams,
         querystring: pageQuery,
