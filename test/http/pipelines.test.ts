@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -287,6 +288,93 @@ def fetch():
 
     expect((await test.call('DELETE', '/api/v1/taps/numbers/state')).status).toBe(204);
     expect((await test.call('GET', '/api/v1/taps/numbers/state')).body.state).toBeNull();
+  });
+});
+
+describe('state after a load', () => {
+  it('commits the run’s state when its job ends in warning', async () => {
+    await save('pipelines', 'warned', {
+      quality: [{ field: 'email', check: 'required', onFailure: 'reject' }],
+      destinations: [{ type: 'sqlite', table: 'warned', writeMode: 'append' }],
+    });
+    await save('taps', 'warned', {
+      targetPipeline: 'warned',
+      script:
+        'TAP_STATE = {"cursor": "after"}\n' +
+        'def fetch():\n    return [{"email": "a@b.c"}, {"email": None}]\n',
+    });
+    await test.call('PUT', '/api/v1/taps/warned/state', { cursor: 'before' });
+
+    const answer = await run('warned');
+    const status = await waitForLoad(test, answer.publisherToken);
+    expect(status.rollup.status).toBe('warning');
+    expect((await test.call('GET', '/api/v1/taps/warned/state')).body.state).toEqual({
+      cursor: 'after',
+    });
+    expect((await test.call('GET', `/api/v1/runs/${answer.runId}`)).body.stateCommitted).toBe(true);
+  });
+
+  it('leaves the stored state exactly as it was when the script fails', async () => {
+    await save('taps', 'breaks', {
+      targetPipeline: 'warned',
+      script:
+        'TAP_STATE = {"cursor": "after"}\n' +
+        'def fetch():\n    yield {"email": "a@b.c"}\n    raise RuntimeError("page 2 failed")\n',
+    });
+    await test.call('PUT', '/api/v1/taps/breaks/state', { cursor: 'before', seen: [1, 2] });
+    const before = (await test.call('GET', '/api/v1/taps/breaks/state')).body;
+
+    const answer = await run('breaks');
+    expect(answer).toMatchObject({ status: 'failure', persisted: false });
+    expect((await test.call('GET', '/api/v1/taps/breaks/state')).body).toEqual(before);
+    expect(before.state).toEqual({ cursor: 'before', seen: [1, 2] });
+    expect((await test.call('GET', `/api/v1/runs/${answer.runId}`)).body.stateCommitted).toBe(
+      false,
+    );
+  });
+});
+
+describe('staged records', () => {
+  // A data directory of its own, so that the staging folder holds only this test's runs.
+  let own: TestApp;
+  beforeAll(async () => {
+    own = await startTestApp();
+  });
+  afterAll(async () => own.close());
+
+  it('are removed once their job succeeded, and kept when it failed', async () => {
+    const staging = path.join(own.dataDir, 'staging');
+    const put = async (kind: string, name: string, body: Record<string, unknown>) => {
+      const answer = await own.call('PUT', `/api/v1/${kind}/${name}`, { name, ...body });
+      expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
+    };
+    await put('pipelines', 'kept', {
+      destinations: [{ type: 'sqlite', table: 'kept', writeMode: 'append' }],
+    });
+    await put('pipelines', 'refused', {
+      destinations: [{ type: 'webhook', url: webhookUrl, retries: 0 }],
+    });
+    await put('taps', 'kept', { script: threeRecordsTap, targetPipeline: 'kept' });
+    await put('taps', 'refused', { script: threeRecordsTap, targetPipeline: 'refused' });
+
+    const loaded = await own.call('POST', '/api/v1/tap/run', { name: 'kept', mode: 'run' });
+    expect((await waitForLoad(own, loaded.body.publisherToken)).rollup.status).toBe('success');
+    expect(readdirSync(staging)).toEqual([]);
+
+    const failed = await own.call('POST', '/api/v1/tap/run', { name: 'refused', mode: 'run' });
+    expect((await waitForLoad(own, failed.body.publisherToken)).rollup.status).toBe('error');
+    expect(readdirSync(staging)).toEqual([`${failed.body.runId}.ndjson`]);
+    const staged = readFileSync(path.join(staging, `${failed.body.runId}.ndjson`), 'utf8');
+    expect(
+      staged
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      { id: 1, name: 'Ada', city: 'London' },
+      { id: 2, name: 'Grace', team: 'Navy' },
+      { id: 3, name: 'Edsger', city: 'Austin' },
+    ]);
   });
 });
 

@@ -227,7 +227,15 @@ describe('POST /api/v1/tap/run in run mode without pipelines', () => {
       targetPipeline: 'sink',
     });
     await saveTap('empty', 'def fetch():\n    return []\n', { targetPipeline: 'sink' });
-    expect((await runTap({ name: 'raises', mode: 'run' })).persistedReason).toBe('run_error');
+    const raised = await runTap({ name: 'raises', mode: 'run' });
+    expect(raised).toMatchObject({
+      status: 'failure',
+      mode: 'run',
+      persisted: false,
+      persistedReason: 'run_error',
+    });
+    expect(raised.error).toMatch(/^ValueError: no$/m);
+    expect(raised).not.toHaveProperty('publisherToken');
     const empty = await runTap({ name: 'empty', mode: 'run' });
     expect(empty).toMatchObject({
       status: 'success',
