@@ -4,6 +4,9 @@ import { parseRecordJson, stringifyRecords } from '../records/record-json.js';
 
 /** The server answered with an error body: `{"error": {"code", "message", ...}}`. */
 export class ApiError extends Error {
+  /** What to do about it on the command line, added by the command that knows its flags. */
+  hint: string | undefined;
+
   constructor(
     readonly status: number,
     readonly code: string,

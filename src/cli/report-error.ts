@@ -1,3 +1,4 @@
+import { isTaplineError } from '../errors/catalogue.js';
 import { ApiError, UnreachableError } from './api-client.js';
 import { CliError, exitCodes } from './cli-error.js';
 
@@ -9,7 +10,24 @@ interface ErrorReport {
   exitCode: number;
 }
 
+/**
+ * A catch handler that gives the server's error `code` a hint in the command's own terms, e.g.
+ * the flag that does what the server's message says is needed.
+ */
+export function withHint(code: string, hint: string) {
+  return (error: unknown): never => {
+    if (error instanceof ApiError && error.code === code) error.hint = hint;
+    throw error;
+  };
+}
+
+/** A word as a hint's command line must spell it: quoted when a shell would split or expand it. */
+export function shellWord(text: string): string {
+  return /^[\w./:=@%+-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
 function hintFor(error: ApiError): string | undefined {
+  if (error.hint !== undefined) return error.hint;
   const similar = Array.isArray(error.details.similar) ? (error.details.similar as string[]) : [];
   if (error.code === 'tap_not_found') {
     return similar.length > 0
@@ -45,6 +63,15 @@ function describe(error: unknown): ErrorReport {
       message: error.message,
       hint: hintFor(error),
       details: error.details,
+      exitCode: exitCodes.failure,
+    };
+  }
+  if (isTaplineError(error)) {
+    // A domain service the CLI runs in-process (the key commands) refused.
+    return {
+      code: error.code,
+      message: error.message,
+      details: error.details ?? {},
       exitCode: exitCodes.failure,
     };
   }

@@ -31,7 +31,7 @@ export class PipelineService {
     if (!stored) {
       throw new TaplineError(
         'pipeline_exists',
-        `pipeline '${pipeline.name}' already exists; use PUT /api/v1/pipelines/${pipeline.name} to replace it`,
+        `pipeline '${pipeline.name}' already exists; replace it or pick another name`,
       );
     }
     return toView(stored);
@@ -49,8 +49,10 @@ export class PipelineService {
     if (taps.length > 0 && !force) {
       throw new TaplineError(
         'pipeline_in_use',
-        `pipeline '${name}' is the target of ${taps.map((t) => `'${t}'`).join(', ')}; ` +
-          'change those taps first or delete with ?force=true',
+        `pipeline '${name}' is the target of ${taps.length === 1 ? 'tap' : 'taps'} ` +
+          `${taps.map((t) => `'${t}'`).join(', ')}; point ${taps.length === 1 ? 'it' : 'them'} ` +
+          'at another pipeline first, or force the delete (a tap whose pipeline is gone fails ' +
+          'to run)',
         { taps },
       );
     }

@@ -71,7 +71,7 @@ export class TapService {
     if (!tap) {
       throw new TaplineError(
         'tap_exists',
-        `tap '${body.name}' already exists; replace it (PUT, tapline tap update) or pick another name`,
+        `tap '${body.name}' already exists; replace it or pick another name`,
       );
     }
     await this.changed();

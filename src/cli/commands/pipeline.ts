@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CliError } from '../cli-error.js';
 import { commandContext } from '../command-context.js';
+import { suggestPipelines } from '../near-names.js';
+import { shellWord, withHint } from '../report-error.js';
 import { printTable } from '../table.js';
 
 interface PipelineView {
@@ -76,7 +78,9 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (name: string, _options, command: Command) => {
       const { client, out } = commandContext(command);
       // The definition is JSON either way; printed whole it can be saved and edited as is.
-      out.printJson(await client.get<PipelineView>(path(name)));
+      out.printJson(
+        await client.get<PipelineView>(path(name)).catch(suggestPipelines(client, name)),
+      );
     });
 
   pipeline
@@ -90,7 +94,14 @@ export function registerPipelineCommands(program: Command): void {
       const name = typeof body.name === 'string' ? body.name : '';
       const saved = options.replace
         ? await client.put<PipelineView>(path(name), body)
-        : await client.post<PipelineView>('/pipelines', body);
+        : await client
+            .post<PipelineView>('/pipelines', body)
+            .catch(
+              withHint(
+                'pipeline_exists',
+                `replace it with: tapline pipeline add ${shellWord(file)} --replace`,
+              ),
+            );
       if (out.json) return out.printJson(saved);
       out.line(`saved pipeline '${saved.name}' (${destinationsText(saved)})`);
     });
@@ -102,7 +113,15 @@ export function registerPipelineCommands(program: Command): void {
     .option('--force', 'delete it even though taps target it')
     .action(async (name: string, options: { force?: boolean }, command: Command) => {
       const { client, out } = commandContext(command);
-      await client.delete(path(name), options.force ? { force: 'true' } : undefined);
+      await client
+        .delete(path(name), options.force ? { force: 'true' } : undefined)
+        .catch(
+          withHint(
+            'pipeline_in_use',
+            `delete it anyway with: tapline pipeline rm ${shellWord(name)} --force`,
+          ),
+        )
+        .catch(suggestPipelines(client, name));
       if (out.json) return out.printJson({ deleted: name });
       out.line(`deleted pipeline '${name}'`);
     });

@@ -3,7 +3,9 @@ import { type Command, Option } from 'commander';
 import type { RunSummary, TapView } from '../../taps/tap-schema.js';
 import { CliError, usageError } from '../cli-error.js';
 import { commandContext } from '../command-context.js';
+import { suggestPipelines } from '../near-names.js';
 import type { Output } from '../output.js';
+import { shellWord, withHint } from '../report-error.js';
 import { printTable } from '../table.js';
 import { registerTapRunCommands } from './tap-run.js';
 
@@ -153,7 +155,12 @@ export function registerTapCommands(program: Command): void {
           ...options,
           enabled: options.disabled ? false : undefined,
         });
-        const saved = await client.post<TapView>('/taps', { name, ...fields });
+        const script = shellWord(options.script ?? 'FILE');
+        const update = `tapline tap update ${shellWord(name)} --script ${script}`;
+        const saved = await client
+          .post<TapView>('/taps', { name, ...fields })
+          .catch(withHint('tap_exists', `change it with: ${update}`))
+          .catch(suggestPipelines(client, options.pipeline || ''));
         if (out.json) return out.printJson(saved);
         out.line(`saved tap '${saved.name}' (version ${saved.version})`);
         out.line(out.style.dim(`try it: tapline tap test ${saved.name}`));
@@ -189,7 +196,13 @@ export function registerTapCommands(program: Command): void {
             'nothing to change; give --script or a setting (see tapline tap update --help)',
           );
         }
-        const saved = await client.put<TapView>(path(name), { ...current, ...fields });
+        const target =
+          typeof fields.targetPipeline === 'string'
+            ? fields.targetPipeline
+            : (current.targetPipeline ?? '');
+        const saved = await client
+          .put<TapView>(path(name), { ...current, ...fields })
+          .catch(suggestPipelines(client, target));
         if (out.json) return out.printJson(saved);
         const versionNote =
           saved.version === current.version ? 'script unchanged' : `now version ${saved.version}`;
@@ -224,7 +237,8 @@ export function registerTapCommands(program: Command): void {
         versions.map((v) => [
           v.version,
           v.createdAt,
-          v.script.split('\n').length,
+          // A final newline ends the last line; it does not start another.
+          v.script.trimEnd().split('\n').length,
           v.script.split('\n').find((line) => line.trim() !== '') ?? '',
         ]),
       );
