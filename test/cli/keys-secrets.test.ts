@@ -26,6 +26,22 @@ it('creates a key once, turns authentication on, lists and revokes keys', async 
   const key = created.stdout.trim();
   expect(key).toMatch(/^tl_[A-Za-z0-9_-]{43}$/);
   expect(created.stderr).toContain('shown only this once');
+  const again = await runCli([
+    'key',
+    'create',
+    'ci',
+    '--role',
+    'admin',
+    '--data-dir',
+    server.dataDir,
+  ]);
+  expect(again).toEqual({
+    code: 1,
+    stdout: '',
+    stderr:
+      "tapline: an API key named 'ci' already exists; pick another name, or revoke it first " +
+      '(tapline key revoke ci) to replace it\n',
+  });
 
   const refused = await asUser(undefined, 'tap', 'list');
   expect(refused.code).toBe(1);

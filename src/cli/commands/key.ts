@@ -3,6 +3,7 @@ import { roles } from '../../auth/key-service.js';
 import type { Role } from '../../store/store.js';
 import { CliError, usageError } from '../cli-error.js';
 import { commandContext } from '../command-context.js';
+import { shellWord } from '../report-error.js';
 import { printTable } from '../table.js';
 
 interface KeyFlags {
@@ -48,6 +49,13 @@ export function registerKeyCommands(program: Command): void {
       }
       const { keys, close } = await openKeys(flags.dataDir);
       try {
+        if ((await keys.list()).some((existing) => existing.name === name)) {
+          throw new CliError(
+            'key_exists',
+            `an API key named '${name}' already exists; pick another name, or revoke it ` +
+              `first (tapline key revoke ${shellWord(name)}) to replace it`,
+          );
+        }
         const { key: secret, apiKey } = await keys.create(name, flags.role as Role);
         if (out.json) return out.printJson({ name: apiKey.name, role: apiKey.role, key: secret });
         out.line(secret);
