@@ -1,3 +1,4 @@
+import { counted } from '../status/counted.js';
 import type { ApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
 import type { Output } from './output.js';
@@ -75,11 +76,12 @@ export function jobLine(
   let stage = job.lastError
     ? `${job.lastError.processName}: ${job.lastError.description}`
     : stageOf(job, events);
+  // The token whole: it is what `tapline status` takes.
   const fields = [
     job.pipeline,
-    job.pipelineToken.slice(0, 8),
+    job.pipelineToken,
     job.status,
-    `${job.recordCount} records`,
+    counted(job.recordCount, 'record'),
     seconds(job.elapsedMs),
   ];
   const used = 2 + fields.join('  ').length + 2;
@@ -144,7 +146,19 @@ export async function waitForLoad(
   }
 }
 
-/** What landed: each loader's closing line, then a total. */
+/** Warnings and the error of one job, with the explanation when there is one. */
+function problemsOf(out: Output, job: JobRollup, events: StatusEvent[]): string[] {
+  const lines = events
+    .filter((event) => event.pipelineToken === job.pipelineToken && event.code === 'warning')
+    .map((event) => out.style.yellow(`${event.processName} warning: ${event.description}`));
+  if (job.lastError) {
+    lines.push(out.style.red(`${job.lastError.processName} failed: ${job.lastError.description}`));
+    if (job.lastError.explanation) lines.push(`why: ${job.lastError.explanation}`);
+  }
+  return lines;
+}
+
+/** What landed: each loader's closing line, a total, then what was left out or went wrong. */
 export function printLoadSummary(out: Output, status: LoadStatus): void {
   const { rollup, events } = status;
   for (const event of events) {
@@ -152,22 +166,22 @@ export function printLoadSummary(out: Output, status: LoadStatus): void {
       out.line(`  ${event.processName}: ${event.description}`);
     }
   }
-  for (const job of rollup.jobs) {
-    if (job.lastError) {
-      out.line(
-        out.style.red(`  ${job.lastError.processName} failed: ${job.lastError.description}`),
-      );
-      if (job.lastError.explanation) out.line(`  why: ${job.lastError.explanation}`);
-    }
-  }
   const delivered = rollup.jobs
     .filter((job) => job.status === 'success' || job.status === 'warning')
     .reduce((sum, job) => sum + job.recordCount, 0);
   const pipelines = [...new Set(rollup.jobs.map((job) => job.pipeline))].join(', ');
   out.line(
-    `load ${out.status(rollup.status)}: ${rollup.jobCount} job(s), ${delivered} records ` +
-      `loaded through pipeline ${pipelines}`,
+    `load ${out.status(rollup.status)}: ${counted(rollup.jobCount, 'job')}, ` +
+      `${counted(delivered, 'record')} loaded through pipeline ${pipelines}`,
   );
+
+  const several = rollup.jobs.length > 1;
+  for (const job of rollup.jobs) {
+    const problems = problemsOf(out, job, events);
+    if (problems.length === 0) continue;
+    if (several) out.line(`  job ${job.pipelineToken}:`);
+    for (const problem of problems) out.line(`${several ? '    ' : '  '}${problem}`);
+  }
 }
 
 export function loadSucceeded(status: LoadStatus): boolean {

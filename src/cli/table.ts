@@ -1,4 +1,5 @@
 import { stringifyRecords } from '../records/record-json.js';
+import { counted } from '../status/counted.js';
 import type { Output } from './output.js';
 
 export interface TableOptions {
@@ -6,6 +7,8 @@ export interface TableOptions {
   width: number;
   /** Applied to the header row after padding, so colour codes never skew the layout. */
   header?: (text: string) => string;
+  /** Columns never cut short, such as tokens a user copies; they are still left out last. */
+  whole?: string[];
 }
 
 export interface RenderedTable {
@@ -46,7 +49,8 @@ const numeric = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 /**
  * Lays rows out in columns that fit `width`: long values give way first (down to their
  * header's width), then headers (down to their values' width), then every column down to a
- * few characters; when even that does not fit, the rightmost columns are left out and named.
+ * few characters (all but the `whole` ones); when even that does not fit, the rightmost columns
+ * are left out and named.
  */
 export function renderTable(
   headers: string[],
@@ -54,17 +58,23 @@ export function renderTable(
   options: TableOptions,
 ): RenderedTable {
   const cells = rows.map((row) => headers.map((_, i) => cellText(row[i])));
-  const natural = headers.map((header, i) =>
-    Math.min(widestCell, Math.max(length(header), ...cells.map((row) => length(row[i] ?? '')))),
-  );
   const rightAligned = headers.map(
     (_, i) =>
       cells.some((row) => row[i] !== '') &&
       cells.every((row) => row[i] === '' || numeric.test(row[i] ?? '')),
   );
 
+  const whole = headers.map((header) => options.whole?.includes(header) === true);
+  const natural = headers.map((header, i) => {
+    const widest = Math.max(length(header), ...cells.map((row) => length(row[i] ?? '')));
+    return whole[i] ? widest : Math.min(widestCell, widest);
+  });
   const floorOf = (lengths: number[]) =>
-    headers.map((_, i) => Math.min(natural[i] ?? 0, Math.max(narrowestColumn, lengths[i] ?? 0)));
+    headers.map((_, i) =>
+      whole[i]
+        ? (natural[i] ?? 0)
+        : Math.min(natural[i] ?? 0, Math.max(narrowestColumn, lengths[i] ?? 0)),
+    );
   const headerWidths = headers.map(length);
   const valueWidths = headers.map((_, i) =>
     Math.max(0, ...cells.map((row) => length(row[i] ?? ''))),
@@ -116,13 +126,25 @@ export function renderTable(
 }
 
 /** A table fitted to the output's width, with a note when columns had to be left out. */
-export function printTable(out: Output, headers: string[], rows: unknown[][]): void {
-  const table = renderTable(headers, rows, { width: out.width, header: out.style.bold });
+export function printTable(
+  out: Output,
+  headers: string[],
+  rows: unknown[][],
+  options: { whole?: string[] } = {},
+): void {
+  const table = renderTable(headers, rows, {
+    width: out.width,
+    header: out.style.bold,
+    whole: options.whole,
+  });
   for (const line of table.lines) out.line(line);
   if (table.hiddenColumns.length > 0) {
     const names = table.hiddenColumns.join(', ');
     out.line(
-      out.style.dim(`(${table.hiddenColumns.length} more columns: ${names}; --json shows all)`),
+      out.style.dim(
+        `(${counted(table.hiddenColumns.length, 'more column', 'more columns')}: ${names}; ` +
+          '--json shows all)',
+      ),
     );
   }
 }

@@ -31,6 +31,19 @@ describe('renderTable', () => {
     expect(table.lines).toEqual(['alpha     beta', 'aaaaaaaa  bbbbbbbb']);
   });
 
+  it('never cuts a whole column, such as a token to copy, and cuts the others instead', () => {
+    const token = '4b0888c6-b836-4b83-bf04-f5cd2b0f3551';
+    const run = '22c904d7-eede-47f3-9128-4e4d4c1e245a';
+    const table = renderTable(['TOKEN', 'RUN'], [[token, run]], { width: 50, whole: ['TOKEN'] });
+    expect(table.lines).toEqual([
+      'TOKEN                                 RUN',
+      `${token}  22c904d7-ee…`,
+    ]);
+    // Without room even for it, it is left out rather than cut.
+    const narrow = renderTable(['RUN', 'TOKEN'], [[run, token]], { width: 30, whole: ['TOKEN'] });
+    expect(narrow.hiddenColumns).toEqual(['TOKEN']);
+  });
+
   it('writes objects as JSON, null as empty, and keeps newlines out of cells', () => {
     const table = renderTable(['v'], [[{ a: [1, 2] }], [null], ['two\nlines']], { width: 80 });
     expect(table.lines).toEqual(['v', '{"a":[1,2]}', '', 'two lines']);

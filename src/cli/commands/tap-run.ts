@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RunAnswer, RunView } from '../../runs/run-schema.js';
+import { counted } from '../../status/counted.js';
 import { exitCodes, usageError } from '../cli-error.js';
 import { commandContext } from '../command-context.js';
 import { loadSucceeded, printLoadSummary, waitForLoad } from '../load-status.js';
@@ -56,7 +57,7 @@ function printTestAnswer(out: Output, answer: RunAnswer): void {
 
   const more = answer.recordsTruncated ? ' (stopped at the limit; --limit 0 returns all)' : '';
   out.line(
-    `${out.status(answer.status)}: ${answer.recordCount} records${more}, ` +
+    `${out.status(answer.status)}: ${counted(answer.recordCount, 'record')}${more}, ` +
       `${answer.dataType ?? 'no data type'}, ${describeDuration(answer.durationMs)}, ` +
       `run ${answer.runId}`,
   );
@@ -77,7 +78,8 @@ const reasons: Record<string, string> = {
 function printRunAnswer(out: Output, answer: RunAnswer): void {
   const duration = describeDuration(answer.durationMs);
   out.line(
-    `${out.status(answer.status)}: ${answer.recordCount} records in ${duration}, run ${answer.runId}`,
+    `${out.status(answer.status)}: ${counted(answer.recordCount, 'record')} in ${duration}, ` +
+      `run ${answer.runId}`,
   );
   if (answer.persisted) {
     out.line(`fed into pipeline ${answer.targetPipeline}; publisherToken ${answer.publisherToken}`);
@@ -188,19 +190,21 @@ export function registerTapRunCommands(tap: Command): void {
         });
         if (out.json) return out.printJson(runs);
         if (runs.length === 0) return out.line(`tap '${name}' has not run yet`);
+        // The publisher token whole, for `tapline status`; a run that loaded nothing says why.
         printTable(
           out,
-          ['RUN', 'MODE', 'TRIGGER', 'STATUS', 'RECORDS', 'STARTED', 'DURATION', 'PERSISTED'],
+          ['STARTED', 'MODE', 'TRIGGER', 'STATUS', 'RECORDS', 'DURATION', 'PUBLISHER TOKEN', 'RUN'],
           runs.map((run) => [
-            run.runId,
+            run.startedAt.slice(0, 19).replace('T', ' '),
             run.mode,
             run.trigger,
             run.status,
             run.recordCount,
-            run.startedAt.slice(0, 19).replace('T', ' '),
             describeDuration(run.durationMs),
-            run.persisted ? 'yes' : (run.persistedReason ?? 'no'),
+            run.publisherToken ?? (run.persistedReason ? `- (${run.persistedReason})` : '-'),
+            run.runId,
           ]),
+          { whole: ['PUBLISHER TOKEN'] },
         );
       },
     );
