@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { usageError } from './cli-error.js';
 import { registerKeyCommands } from './commands/key.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerSecretCommands } from './commands/secret.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTapCommands } from './commands/tap.js';
+import { dropOutputToClosedPipes } from './output.js';
 import { reportError } from './report-error.js';
+
+dropOutputToClosedPipes();
+const json = process.argv.includes('--json');
 
 const packageJson = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -30,8 +35,9 @@ program
   )
   .option('--json', 'print JSON for scripts instead of text')
   .option('--no-color', 'print no colours (also when NO_COLOR is set or output is not a terminal)')
-  .showHelpAfterError('(tapline --help lists the commands)')
-  // Set before the subcommands exist, so every one of them inherits it.
+  // With --json a usage mistake is reported below in the JSON error shape, not as text.
+  .configureOutput({ outputError: (text, write) => (json ? undefined : write(text)) })
+  // Set before the subcommands exist, so every one of them inherits them.
   .exitOverride();
 
 registerServeCommand(program);
@@ -41,13 +47,31 @@ registerStatusCommand(program);
 registerSecretCommands(program);
 registerKeyCommands(program);
 
+/** After a usage mistake, point to the help of the command that was mistyped. */
+function pointToHelp(command: Command, name: string): void {
+  if (json) return;
+  command.showHelpAfterError(
+    command.commands.length > 0
+      ? `(${name} --help lists its commands)`
+      : `(${name} --help describes its arguments and options)`,
+  );
+  for (const sub of command.commands) pointToHelp(sub, `${name} ${sub.name()}`);
+}
+pointToHelp(program, 'tapline');
+
+/** What commander throws after printing help or the version, which are not mistakes. */
+const helpCodes = ['commander.help', 'commander.helpDisplayed', 'commander.version'];
+
 try {
   await program.parseAsync();
 } catch (error) {
   if (error instanceof CommanderError) {
-    // Commander has printed its message already; a mistake in the command line exits 2.
+    // A mistake in the command line exits 2; without --json commander has printed it already.
+    if (json && error.exitCode !== 0 && !helpCodes.includes(error.code)) {
+      reportError(usageError(error.message.replace(/^error: /, '')), { json });
+    }
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else {
-    process.exitCode = reportError(error, { json: process.argv.includes('--json') });
+    process.exitCode = reportError(error, { json });
   }
 }

@@ -11,6 +11,19 @@ export interface Style {
   cyan: Paint;
 }
 
+/**
+ * A reader that stops early (`tapline tap runs x | head -1`) closes the pipe; the rest of the
+ * output is not wanted, so it is dropped without a word. The command still ends as it would
+ * have, and its exit code still says how it went.
+ */
+export function dropOutputToClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+}
+
 const plain: Paint = (text) => text;
 const ansi =
   (open: number, close: number): Paint =>

@@ -42,6 +42,27 @@ export function runCli(
   });
 }
 
+/**
+ * Runs `tapline ARGS` with its standard output closed from the start, as `| head` closes it
+ * once it has read enough: every write the CLI makes then meets EPIPE.
+ */
+export function runCliUnread(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Omit<CliResult, 'stdout'>> {
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing; run npm run build first`);
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    env: cliEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => {
+    child.once('close', (code) => resolve({ code: code ?? -1, stderr }));
+  });
+}
+
 export interface CliServer {
   url: string;
   dataDir: string;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliServer, closedPort, runCli, startCliServer } from './cli-process.js';
+import { type CliServer, closedPort, runCli, runCliUnread, startCliServer } from './cli-process.js';
 
 let server: CliServer;
 let files: string;
@@ -187,10 +187,10 @@ describe('run and load', () => {
     expect(result.stdout).toMatch(/^success: 3 records in \d+ ms, run [0-9a-f-]{36}$/m);
     expect(result.stdout).toMatch(/^fed into pipeline numbers; publisherToken [0-9a-f-]{36}$/m);
     expect(result.stdout).toContain(
-      'load success: 1 job(s), 3 records loaded through pipeline numbers',
+      'load success: 1 job, 3 records loaded through pipeline numbers',
     );
-    // Progress lines go to stderr, so stdout stays the result.
-    expect(result.stderr).toMatch(/numbers +[0-9a-f]{8} +success +3 records/);
+    // Progress lines go to stderr, so stdout stays the result; they name the job's whole token.
+    expect(result.stderr).toMatch(/numbers +[0-9a-f-]{36} +success +3 records/);
   });
 
   it('shows the status of a token, and --json with the rollup', async () => {
@@ -199,7 +199,7 @@ describe('run and load', () => {
 
     const byPublisher = await tapline('status', run.publisherToken);
     expect(byPublisher.code).toBe(0);
-    expect(byPublisher.stdout).toContain('load success: 1 job(s), 3 records loaded');
+    expect(byPublisher.stdout).toContain('load success: 1 job, 3 records loaded');
     const byPipeline = await tapline('status', run.pipelineTokens[0], '--json');
     expect(JSON.parse(byPipeline.stdout).rollup.jobs[0].pipelineToken).toBe(run.pipelineTokens[0]);
 
@@ -208,13 +208,25 @@ describe('run and load', () => {
     expect(unknown.stderr).toContain("no load job carries the token 'no-such-token'");
   });
 
-  it('lists runs newest first', async () => {
+  it('lists runs newest first, with the whole publisher token that status takes', async () => {
+    const run = JSON.parse((await tapline('tap', 'run', 'numbers', '--json')).stdout);
     const result = await tapline('tap', 'runs', 'numbers', '--limit', '2');
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^RUN +MODE +TRIGGER +STATUS +RECORDS/);
+    expect(lines[0]).toMatch(
+      /^STARTED +MODE +TRIGGER +STATUS +RECORDS +DURATION +PUBLISHER TOKEN +RUN$/,
+    );
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/ run +cli +success +3 /);
+    expect(lines[1]).toMatch(
+      new RegExp(`^[0-9-]{10} [0-9:]{8}  run +cli +success +3 +\\d+ ms +${run.publisherToken}  `),
+    );
+
+    const tested = await tapline('tap', 'test', 'numbers');
+    expect(tested.code).toBe(0);
+    const afterTest = await tapline('tap', 'runs', 'numbers', '--limit', '1');
+    expect(afterTest.stdout.split('\n')[1]).toMatch(
+      / test +cli +success +3 +\d+ ms +- \(test_mode\) /,
+    );
   });
 });
 
@@ -261,22 +273,91 @@ describe('exit codes and messages', () => {
     expect(badJson.code).toBe(2);
   });
 
-  it('exits 2 on other usage mistakes', async () => {
-    expect((await tapline('tap', 'test')).code).toBe(2);
+  it('exits 2 on other usage mistakes, pointing to the help of the mistyped command', async () => {
+    expect(await tapline('tap', 'test')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        "error: missing required argument 'name'\n" +
+        '(tapline tap test --help describes its arguments and options)\n',
+    });
     expect((await tapline('tap', 'test', 'numbers', '--limit', 'many')).code).toBe(2);
-    expect((await tapline('tap', 'frobnicate')).code).toBe(2);
+    expect(await tapline('tap', 'frob')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "error: unknown command 'frob'\n(tapline tap --help lists its commands)\n",
+    });
+    expect((await tapline('frob')).stderr).toBe(
+      "error: unknown command 'frob'\n(tapline --help lists its commands)\n",
+    );
     expect((await tapline('--help')).code).toBe(0);
   });
 
-  it('exits 1 with the server message when a save is refused', async () => {
-    const again = await tapline('pipeline', 'add', path.join(files, 'numbers.yaml'));
-    expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/^tapline: .*numbers.*exists/);
+  it('prints usage mistakes in the JSON error shape with --json, exiting 2', async () => {
+    const missing = await tapline('tap', 'show', '--json');
+    expect(missing).toMatchObject({ code: 2, stderr: '' });
+    expect(JSON.parse(missing.stdout)).toEqual({
+      error: { code: 'usage', message: "missing required argument 'name'" },
+    });
+    const badLimit = await tapline('--json', 'tap', 'test', 'numbers', '--limit', 'many');
+    expect(badLimit).toMatchObject({ code: 2, stderr: '' });
+    expect(JSON.parse(badLimit.stdout)).toEqual({
+      error: { code: 'usage', message: "--limit must be a whole number of 0 or more, not 'many'" },
+    });
+    // Help is not a mistake: it prints as usual and exits 0.
+    expect((await tapline('tap', '--help', '--json')).code).toBe(0);
+  });
+
+  it('exits 2 when --url or TAPLINE_URL is not an http address', async () => {
+    expect(await tapline('--url', 'notaurl', 'tap', 'list')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'tapline: --url (or TAPLINE_URL) must be an http:// or https:// address such as ' +
+        "http://127.0.0.1:8080, not 'notaurl'\n",
+    });
+    const fromEnv = await runCli(['tap', 'list'], { TAPLINE_URL: 'ftp://example.com' });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toContain("not 'ftp://example.com'");
+  });
+
+  it('exits 1 on a refused save, naming the flag that replaces', async () => {
+    const file = path.join(files, 'numbers.yaml');
+    expect(await tapline('pipeline', 'add', file)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        "tapline: pipeline 'numbers' already exists; replace it or pick another name\n" +
+        `replace it with: tapline pipeline add ${file} --replace\n`,
+    });
+    expect((await tapline('pipeline', 'add', file, '--replace')).code).toBe(0);
+
+    const script = path.join(files, 'numbers.py');
+    expect(await tapline('tap', 'add', 'numbers', '--script', script)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        "tapline: tap 'numbers' already exists; replace it or pick another name\n" +
+        `change it with: tapline tap update numbers --script ${script}\n`,
+    });
   });
 
   it('removes a tap', async () => {
     expect((await tapline('tap', 'rm', 'wide')).code).toBe(0);
     expect((await tapline('tap', 'show', 'wide')).code).toBe(1);
+  });
+});
+
+describe('output into a closed pipe, as `| head` leaves it', () => {
+  it('drops the rest quietly and keeps the exit code', async () => {
+    const env = { TAPLINE_URL: server.url };
+    expect(await runCliUnread(['tap', 'show', 'numbers'], env)).toEqual({ code: 0, stderr: '' });
+    expect(await runCliUnread(['tap', 'runs', 'numbers'], env)).toEqual({ code: 0, stderr: '' });
+    expect(await runCliUnread(['tap', 'test', 'numbers', '--limit', '0'], env)).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    expect(await runCliUnread(['tap', 'test', 'broken'], env)).toEqual({ code: 1, stderr: '' });
   });
 });
 
