@@ -17,6 +17,7 @@ import type {
 } from './destination.js';
 import { ColumnNames, quoteIdentifier } from './identifiers.js';
 import { readTableColumns, sqlColumnType, toSqlValue } from './sqlite-columns.js';
+import { checkpointLater, checkpointNow } from './warehouse-checkpoint.js';
 import { lockWarehouse, tryLockWarehouse } from './warehouse-lock.js';
 
 type SqliteDestination = Extract<Destination, { type: 'sqlite' }>;
@@ -101,6 +102,8 @@ export class SqliteLoader implements DestinationLoader {
       db.pragma('busy_timeout = 5000');
       db.pragma('cache_size = -8000');
       db.pragma('journal_size_limit = 67108864');
+      db.pragma('wal_autocheckpoint = 0');
+      checkpointNow(this.file, db);
       db.defaultSafeIntegers(true);
       db.exec('BEGIN IMMEDIATE');
       db.exec(
@@ -241,6 +244,7 @@ export class SqliteLoader implements DestinationLoader {
         new Date().toISOString(),
       );
       db.exec('COMMIT');
+      checkpointLater(this.file);
       return {
         ok: true,
         loaded: this.loaded,

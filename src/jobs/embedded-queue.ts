@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { explainJobError } from '../explain/explain.js';
 import type { Config } from '../config/config.js';
+import { runCheckpoints } from '../destinations/warehouse-checkpoint.js';
 import { pipelineSchema } from '../pipelines/pipeline-schema.js';
 import type { StateCommitter } from '../runs/state-committer.js';
 import type { SecretService } from '../secrets/secret-service.js';
@@ -84,6 +85,7 @@ export class EmbeddedQueue implements JobQueue {
     await Promise.all(this.loops);
     await Promise.all(this.inFlight);
     clearTimeout(timer);
+    runCheckpoints();
   }
 
   async idle(): Promise<void> {
@@ -181,6 +183,7 @@ export class EmbeddedQueue implements JobQueue {
           : `job failed in ${outcome.error?.processName ?? 'JobRunner'}`,
     });
     log.info({ status: outcome.status, loaded: outcome.loadedCount }, 'job finished');
+    runCheckpoints();
   }
 
   /** Loads a job; whatever goes wrong becomes a failed result with an error event. */
