@@ -178,3 +178,8 @@ export function dateWindow(params: Record<string, unknown>): [string, unknown][]
       windowKeyPattern.test(key) || (typeof value === 'string' && datePattern.test(value)),
   );
 }
+
+/** "1 record", "2 records". */
+export function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

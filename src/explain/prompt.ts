@@ -2,6 +2,7 @@
  * The text a language model gets. Every piece is masked before it is cut, so a secret value
  * split by a cut cannot slip through half-masked, and the whole is masked once more at the end.
  */
+import { counted } from './clues.js';
 import type { JobErrorFacts, RunFacts } from './facts.js';
 
 export interface ModelPrompt {
@@ -39,7 +40,7 @@ function headAndTail(text: string, first: number, last: number): string {
 
 function outcomeOf(facts: RunFacts): string {
   if (facts.outcome === 'failure') return `failed (${facts.failureKind ?? 'unknown kind'})`;
-  return `succeeded with ${facts.recordCount} records`;
+  return `succeeded with ${counted(facts.recordCount, 'record')}`;
 }
 
 export function runPrompt(facts: RunFacts, hint: string, mask: Mask): ModelPrompt {

@@ -379,7 +379,7 @@ describe('runs that succeeded', () => {
       { params: { base_url: source.url } },
     );
     const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
-    expect(text).toContain('returned 1 records');
+    expect(text).toContain('returned 1 record,');
     expect(text).toContain('HTTP 500');
     expect(text).toContain('incomplete');
   });

@@ -4,6 +4,7 @@
  * success by what its logs show, else by its params (a date window) or its warnings.
  */
 import {
+  counted,
   datePattern,
   dateWindow,
   pythonException,
@@ -150,7 +151,8 @@ export function explainRunByRules(facts: RunFacts): RuleAnswer | null {
     return {
       cause: `noisy_${inLogs.cause}`,
       text:
-        `The run returned ${facts.recordCount} records, but its logs show a problem: ` +
+        `The run returned ${counted(facts.recordCount, 'record')}, but its logs show a ` +
+        `problem: ` +
         `${inLogs.text} Some requests may have failed, so the records may be incomplete.`,
     };
   }
