@@ -139,7 +139,7 @@ describe('sqlite destination', () => {
       processName: 'SqliteLoader',
       state: 'processing',
       code: 'warning',
-      description: 'rejected 1 records: primary key (id) is missing or null',
+      description: 'rejected 1 record: primary key (id) is missing or null',
     });
   });
 
@@ -195,7 +195,7 @@ describe('sqlite destination', () => {
     );
     expect(result.status).toBe('succeeded');
     expect(events.find((event) => event.code === 'warning')?.description).toBe(
-      "rejected 1 records: field 'extra' has no column in table 'people' (schemaPolicy freeze)",
+      "rejected 1 record: field 'extra' has no column in table 'people' (schemaPolicy freeze)",
     );
     expect(query('SELECT id FROM people ORDER BY id')).toEqual([{ id: 1n }, { id: 2n }]);
   });
@@ -279,12 +279,12 @@ describe('sqlite destination', () => {
     const declaredInteger = into('append', { schema: [{ name: 'amount', type: 'integer' }] });
     const integer = await load(declaredInteger, lines('{"amount": 2.5}'));
     expect(integer.events.find((event) => event.code === 'warning')?.description).toBe(
-      "rejected 1 of 1 records: record 1: field 'amount': 2.5 is not an integer",
+      "rejected 1 of 1 record: record 1: field 'amount': 2.5 is not an integer",
     );
     const declaredNumber = into('append', { schema: [{ name: 'amount', type: 'number' }] });
     const number = await load(declaredNumber, lines('{"amount": 2.5}'));
     expect(number.events.find((event) => event.code === 'warning')?.description).toBe(
-      "rejected 1 records: field 'amount': 2.5 is not an integer (column type of 'people')",
+      "rejected 1 record: field 'amount': 2.5 is not an integer (column type of 'people')",
     );
     expect(query('SELECT amount FROM people')).toEqual([{ amount: 2n }]);
   });

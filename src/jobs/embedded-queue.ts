@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { explainJobError } from '../explain/explain.js';
 import type { Config } from '../config/config.js';
 import { runCheckpoints } from '../destinations/warehouse-checkpoint.js';
+import { counted } from '../status/counted.js';
 import { pipelineSchema } from '../pipelines/pipeline-schema.js';
 import type { StateCommitter } from '../runs/state-committer.js';
 import type { SecretService } from '../secrets/secret-service.js';
@@ -179,7 +180,7 @@ export class EmbeddedQueue implements JobQueue {
       code: outcome.status === 'succeeded' ? 'info' : 'error',
       description:
         outcome.status === 'succeeded'
-          ? `job finished: ${outcome.loadedCount} records loaded`
+          ? `job finished: ${counted(outcome.loadedCount, 'record')} loaded`
           : `job failed in ${outcome.error?.processName ?? 'JobRunner'}`,
     });
     log.info({ status: outcome.status, loaded: outcome.loadedCount }, 'job finished');

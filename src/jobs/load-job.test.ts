@@ -166,7 +166,7 @@ describe('loadJob', () => {
         state: 'processing',
         code: 'warning',
         description:
-          "1 warn-rule failures (records kept): record 2: quality[0] (pattern on 'email') " +
+          "1 warn-rule failure (records kept): record 2: quality[0] (pattern on 'email') " +
           'failed: "nope" does not match /@/',
       },
     ]);
@@ -238,7 +238,7 @@ describe('loadJob', () => {
         processName: 'Transformation',
         state: 'end',
         code: 'info',
-        description: 'transformed 1 records',
+        description: 'transformed 1 record',
       },
     ]);
     expect(rows('SELECT * FROM orders')).toEqual([{ id: 1, max_temp_c: 20.5, city: 'Oslo' }]);

@@ -4,6 +4,7 @@ import { createLoader } from '../destinations/create-loader.js';
 import type { DestinationLoader, LoadContext } from '../destinations/destination.js';
 import type { Pipeline } from '../pipelines/pipeline-schema.js';
 import { transformedName } from '../pipelines/transform.js';
+import { counted } from '../status/counted.js';
 import type { EventCode, EventState, Job } from '../store/store.js';
 import { JobStages, RejectTally } from './job-stages.js';
 import type { StagingProgress } from './staging-progress.js';
@@ -129,11 +130,21 @@ class JobLoad {
       for (const loading of this.open) await this.write(loading, ready!);
     });
 
-    await this.say('StreamNotifier', 'processing', 'info', `${records} records, ${bytes} bytes`);
+    await this.say(
+      'StreamNotifier',
+      'processing',
+      'info',
+      `${counted(records, 'record')}, ${counted(bytes, 'byte')}`,
+    );
     await this.say('StreamNotifier', 'end', 'info', 'all staged records read');
     await this.reportChecks(stages, records, passed);
     if (pipeline.transform) {
-      await this.say('Transformation', 'end', 'info', `transformed ${stages.transformed} records`);
+      await this.say(
+        'Transformation',
+        'end',
+        'info',
+        `transformed ${counted(stages.transformed, 'record')}`,
+      );
     }
     await this.finishLoaders();
 
@@ -198,7 +209,12 @@ class JobLoad {
     for (const reject of outcome.rejected) loading.rejects.add(reject.reason);
     if (Date.now() - loading.lastProgressAt >= progressIntervalMs) {
       loading.lastProgressAt = Date.now();
-      await this.say(loader.processName, 'processing', 'info', `${loading.written} rows so far`);
+      await this.say(
+        loader.processName,
+        'processing',
+        'info',
+        `${counted(loading.written, 'row')} so far`,
+      );
     }
   }
 
@@ -207,10 +223,15 @@ class JobLoad {
       const loading = this.open[0]!;
       const { loader, rejects } = loading;
       if (rejects.count > 0) {
-        const description = `rejected ${rejects.count} records: ${rejects.summary()}`;
+        const description = `rejected ${counted(rejects.count, 'record')}: ${rejects.summary()}`;
         await this.say(loader.processName, 'processing', 'warning', description);
       }
-      await this.say(loader.processName, 'processing', 'info', `${loading.written} rows written`);
+      await this.say(
+        loader.processName,
+        'processing',
+        'info',
+        `${counted(loading.written, 'row')} written`,
+      );
       const finished = await loader.finish();
       this.open.shift();
       if (!finished.ok) {
@@ -240,19 +261,19 @@ class JobLoad {
       await this.say('DataQuality', 'begin', 'info', 'checking records against the schema');
     }
     if (rejects.count > 0) {
-      const description = `rejected ${rejects.count} of ${records} records: ${rejects.summary()}`;
+      const description = `rejected ${rejects.count} of ${counted(records, 'record')}: ${rejects.summary()}`;
       await this.say('DataQuality', 'processing', 'warning', description);
     }
     if (quality.warned > 0) {
       const examples = quality.warnReasons.join('; ');
-      const description = `${quality.warned} warn-rule failures (records kept): ${examples}`;
+      const description = `${counted(quality.warned, 'warn-rule failure')} (records kept): ${examples}`;
       await this.say('DataQuality', 'processing', 'warning', description);
     }
     await this.say(
       'DataQuality',
       'end',
       'info',
-      `checked ${records} records: ${passed} passed, ${rejects.count} rejected`,
+      `checked ${counted(records, 'record')}: ${passed} passed, ${rejects.count} rejected`,
     );
   }
 
