@@ -2,9 +2,10 @@
  * The causes the rules know, as one table tried in order: first match wins. Each rule names the
  * cause with the clue it found (module, status, host, field, limit) and the next step, in one
  * short paragraph. `run-rules.ts` decides which text to search and how to frame the answer.
+ * The runs tapline did not start come first (`start-rules.ts`), then its limits
+ * (`limit-rules.ts`), then what the script's own error and logs show.
  */
 import {
-  dateWindow,
   httpFailure,
   likelyHost,
   likelyUrl,
@@ -12,48 +13,18 @@ import {
   scriptFrame,
   type HttpFailure,
 } from './clues.js';
-import type { RunFacts } from './facts.js';
-
-export interface RuleAnswer {
-  /** A stable name for the cause, for logs and tests: `missing_module`, `http_401`. */
-  cause: string;
-  text: string;
-}
-
-/** What a rule looks at: the facts, and the text to search (error and logs, or logs alone). */
-export interface Scene {
-  facts: RunFacts;
-  text: string;
-}
-
-interface CauseRule {
-  cause: string;
-  /** Captures (regex groups) when the rule applies, else null. */
-  match: (scene: Scene) => string[] | null;
-  say: (found: string[], scene: Scene) => string;
-}
-
-const regex =
-  (pattern: RegExp) =>
-  ({ text }: Scene): string[] | null => {
-    const found = pattern.exec(text);
-    return found ? found.map((group) => group ?? '') : null;
-  };
-
-const kind =
-  (failureKind: RunFacts['failureKind']) =>
-  ({ facts }: Scene): string[] | null =>
-    facts.failureKind === failureKind ? [facts.error ?? ''] : null;
-
-const either =
-  (...tests: ((scene: Scene) => string[] | null)[]) =>
-  (scene: Scene): string[] | null => {
-    for (const test of tests) {
-      const found = test(scene);
-      if (found) return found;
-    }
-    return null;
-  };
+import {
+  at,
+  type CauseRule,
+  either,
+  kind,
+  regex,
+  type RuleAnswer,
+  type Scene,
+  windowHint,
+} from './cause-rule.js';
+import { limitRules } from './limit-rules.js';
+import { startRules } from './start-rules.js';
 
 function hostIn({ facts, text }: Scene): string {
   const host = likelyHost({
@@ -63,17 +34,6 @@ function hostIn({ facts, text }: Scene): string {
     script: facts.tap.script,
   });
   return host ? `the host ${host}` : 'the host in the script';
-}
-
-/** " at tap.py line N, in f()" for the innermost frame of the script, or nothing. */
-export function at({ text }: Scene): string {
-  const frame = scriptFrame(text);
-  return frame ? ` at tap.py line ${frame.line}, in ${frame.functionName}()` : '';
-}
-
-function windowHint(params: Record<string, unknown>): string {
-  const keys = dateWindow(params).map(([key]) => key);
-  return keys.length > 0 ? ` (${keys.join(', ')})` : ' (e.g. since/until)';
 }
 
 function statusText(http: HttpFailure): string {
@@ -105,27 +65,8 @@ const pipNames: Record<string, string> = {
   psycopg2: 'psycopg2-binary',
 };
 
-function size(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${Math.round(bytes / 1024 / 1024)} MiB`;
-  return bytes >= 1024 ? `${Math.round(bytes / 1024)} KiB` : `${bytes} bytes`;
-}
-
-/** The limit a runner message names: its last "<n> bytes". */
-function limitIn(error: string | undefined): number | null {
-  const all = [...(error ?? '').matchAll(/(\d+) bytes/g)];
-  const last = all[all.length - 1]?.[1];
-  return last ? Number(last) : null;
-}
-
 export const causeRules: CauseRule[] = [
-  {
-    cause: 'missing_secret',
-    match: regex(/secret '([^']+)'[^\n]*?(?:does not exist|not found|is missing|unknown)/i),
-    say: ([, name]) =>
-      `The tap uses the secret '${name}', which does not exist in tapline's secret store. ` +
-      `Create it (POST /api/v1/secrets with that name and its fields) or set the tap's secret ` +
-      `to one that exists, then run again.`,
-  },
+  ...startRules,
   {
     cause: 'no_fetch',
     match: either(kind('no_fetch'), regex(/has no attribute 'fetch'|does not define fetch/)),
@@ -134,50 +75,7 @@ export const causeRules: CauseRule[] = [
       `with no arguments: add "def fetch():" that returns or yields the records, and check its ` +
       `spelling and that it is not indented inside another block.`,
   },
-  {
-    cause: 'timeout',
-    match: kind('timeout'),
-    say: ([error], { facts }) => {
-      const seconds = /(\d+(?:\.\d+)?)\s*(?:s\b|sec|second)/.exec(error ?? '')?.[1];
-      const limit = seconds ? ` of ${seconds} s` : '';
-      const setting =
-        facts.mode === 'test'
-          ? 'runner.testTimeoutSeconds, 300 s by default'
-          : 'runner.runTimeoutSeconds, 3600 s by default';
-      return (
-        `The run hit tapline's ${facts.mode}-mode timeout${limit} and was stopped. If the source ` +
-        `is just slow, raise the tap's timeoutSeconds (or ${setting}, for every tap); better, ` +
-        `fetch less per run by passing a smaller window through params${windowHint(facts.params)}. ` +
-        `A request without its own timeout that hangs also ends here.`
-      );
-    },
-  },
-  {
-    cause: 'memory_limit',
-    match: either(kind('memory_limit'), regex(/^MemoryError\b/m)),
-    say: ([error]) => {
-      const bytes = limitIn(error);
-      const limit = bytes ? ` (${size(bytes)})` : ' (2 GiB by default)';
-      return (
-        `The script ran out of memory: tapline caps each run at runner.memoryBytes${limit}. ` +
-        `Yield records one at a time from fetch() instead of building a list, read large ` +
-        `responses page by page, or raise runner.memoryBytes.`
-      );
-    },
-  },
-  {
-    cause: 'record_too_large',
-    match: kind('record_too_large'),
-    say: ([error]) => {
-      const bytes = limitIn(error);
-      return (
-        `One record was larger than the limit, runner.maxRecordBytes ` +
-        `(${bytes ? size(bytes) : '16 MiB by default'}). Split it into several records (one per ` +
-        `item of a nested list), drop bulky fields such as raw payloads, or raise ` +
-        `runner.maxRecordBytes.`
-      );
-    },
-  },
+  ...limitRules,
   {
     cause: 'aborted',
     match: kind('aborted'),

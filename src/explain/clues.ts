@@ -183,3 +183,12 @@ export function dateWindow(params: Record<string, unknown>): [string, unknown][]
 export function counted(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+const environmentReadPattern =
+  /os\.(?:environ\[\s*|environ\.get\(\s*|getenv\(\s*)['"]([A-Za-z_]\w*)['"]/g;
+
+/** The environment variables the script reads by name, params and tapline's own left out. */
+export function environmentNames(script: string): string[] {
+  const names = [...script.matchAll(environmentReadPattern)].map((found) => found[1] ?? '');
+  return [...new Set(names)].filter((name) => !/^(?:DATRIS_)?TAP_/.test(name));
+}

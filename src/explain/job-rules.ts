@@ -4,7 +4,7 @@
  */
 import { httpFailure, likelyHost, quote } from './clues.js';
 import type { JobErrorFacts } from './facts.js';
-import type { RuleAnswer } from './cause-rules.js';
+import type { RuleAnswer } from './cause-rule.js';
 
 interface JobRule {
   cause: string;

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  memoryMessage,
-  recordTooLargeMessage,
-  timeoutMessage,
-} from '../runner/failure-messages.js';
-import { explainRun, needsExplanation, type RunFacts } from './explain.js';
+import { explainRun, needsExplanation } from './explain.js';
+import { runFacts } from './fixtures/run-facts.js';
 import { runTap, type TapRunOptions } from './fixtures/tap-run.js';
 import { startSource, type Source } from './fixtures/source-server.js';
 import { explainRunByRules } from './run-rules.js';
@@ -30,11 +26,17 @@ interface Case {
   params?: () => Record<string, string>;
   secret?: string;
   limits?: TapRunOptions['limits'];
+  tapTimeoutSeconds?: number;
   mode?: 'run' | 'test';
   cause: string;
   /** What the explanation must name. */
   names: (source: Source) => string[];
+  /** What it must not say (advice that does not fit this run). */
+  absent?: string[];
 }
+
+const kib = 1024;
+const mib = 1024 * kib;
 
 const cases: Case[] = [
   {
@@ -273,6 +275,19 @@ const cases: Case[] = [
     names: () => ['run-mode timeout of 1 s', 'runner.runTimeoutSeconds'],
   },
   {
+    name: "the tap's own timeout",
+    script: () => 'import time\n\ndef fetch():\n    time.sleep(30)\n    return []\n',
+    params: () => ({ since: '2026-01-01', until: '2026-05-01' }),
+    tapTimeoutSeconds: 1,
+    cause: 'timeout',
+    names: () => [
+      "the tap's own timeout of 1 s",
+      "raise the tap's timeoutSeconds",
+      'smaller window through params (since, until)',
+    ],
+    absent: ["tapline's test-mode timeout", 'runner.testTimeoutSeconds'],
+  },
+  {
     name: 'the memory limit',
     script: () =>
       'def fetch():\n    rows = []\n    while True:\n        rows.append("x" * 10_000_000)\n',
@@ -287,6 +302,61 @@ const cases: Case[] = [
     cause: 'record_too_large',
     names: () => ['runner.maxRecordBytes (1 KiB)'],
   },
+  {
+    name: 'the CPU-time limit',
+    script: () => 'def fetch():\n    while True:\n        pass\n',
+    limits: { cpuSeconds: 1 },
+    cause: 'cpu_limit',
+    names: () => ['CPU time (1 s', 'runner.cpuSeconds', 'a loop that never ends'],
+  },
+  {
+    name: 'the process limit',
+    script: () =>
+      'import subprocess, time\n\ndef fetch():\n' +
+      '    children = [subprocess.Popen(["sleep", "30"]) for _ in range(30)]\n' +
+      '    time.sleep(30)\n',
+    limits: { maxProcesses: 10 },
+    cause: 'process_limit',
+    names: () => ['more than 10 processes', 'runner.maxProcesses', 'bounded pool'],
+  },
+  {
+    name: 'the working-directory limit',
+    script: () =>
+      'def fetch():\n    with open("dump.json", "wb") as out:\n' +
+      '        for _ in range(8):\n            out.write(b"x" * 1024 * 1024)\n    return []\n',
+    params: () => ({ since: '2026-01-01', until: '2026-05-01' }),
+    limits: { maxWorkdirBytes: 2 * mib },
+    cause: 'disk_limit',
+    names: () => [
+      'more than 2 MiB',
+      'runner.maxWorkdirBytes',
+      'temporary files',
+      'params (since, until)',
+    ],
+  },
+  {
+    name: 'the limit on record bytes per run',
+    script: () =>
+      'def fetch():\n    for n in range(100_000):\n        yield {"id": n, "pad": "x" * 100}\n',
+    params: () => ({ since: '2020-01-01', until: '2026-01-01' }),
+    limits: { maxRunRecordBytes: 64 * kib },
+    mode: 'run',
+    cause: 'records_limit',
+    names: () => [
+      'more than 64 KiB',
+      'runner.maxRunRecordBytes',
+      'smaller window per run through params (since, until)',
+    ],
+  },
+  {
+    name: 'the limit on printed bytes',
+    script: () =>
+      'import json\n\ndef fetch():\n    body = {"items": [{"id": n} for n in range(1000)]}\n' +
+      '    while True:\n        print(json.dumps(body))\n',
+    limits: { maxOutputBytes: 64 * kib },
+    cause: 'output_limit',
+    names: () => ['more than 64 KiB of logs', 'runner.maxOutputBytes', 'whole responses'],
+  },
 ];
 
 describe('the rules name the cause of real Python failures', () => {
@@ -296,6 +366,7 @@ describe('the rules name the cause of real Python failures', () => {
       secret: c.secret,
       secretEnv: c.secret ? { SHOP_TOKEN: 'Bearer s3cr3t-token' } : {},
       limits: c.limits,
+      tapTimeoutSeconds: c.tapTimeoutSeconds,
       mode: c.mode,
     });
 
@@ -304,45 +375,7 @@ describe('the rules name the cause of real Python failures', () => {
     const explanation = await explainRun(facts, { ai: noModel, mask: keepAll });
     expect(explanation?.source).toBe('rules');
     for (const name of c.names(source)) expect(explanation?.text).toContain(name);
-  });
-});
-
-function runnerFacts(over: Partial<RunFacts>): RunFacts {
-  return {
-    tap: { name: 'orders', description: '', script: 'def fetch():\n    ...\n', secret: null },
-    mode: 'test',
-    params: {},
-    outcome: 'failure',
-    failureKind: 'exception',
-    recordCount: 0,
-    logs: '',
-    error: null,
-    ...over,
-  };
-}
-
-// The run service, not the runner, reports a secret the tap names but the store lacks.
-describe('a missing secret', () => {
-  it('names the secret and how to create it', async () => {
-    const facts: RunFacts = {
-      tap: {
-        name: 'orders',
-        description: '',
-        script: 'def fetch():\n    ...\n',
-        secret: 'shop_api',
-      },
-      mode: 'test',
-      params: {},
-      outcome: 'failure',
-      failureKind: null,
-      recordCount: 0,
-      logs: '',
-      error:
-        "secret 'shop_api' named by tap 'orders' does not exist; create it with POST /api/v1/secrets",
-    };
-    const text = (await explainRun(facts, { ai: noModel, mask: keepAll }))?.text;
-    expect(text).toContain("secret 'shop_api', which does not exist");
-    expect(text).toContain('POST /api/v1/secrets');
+    for (const wrong of c.absent ?? []) expect(explanation?.text).not.toContain(wrong);
   });
 });
 
@@ -392,7 +425,7 @@ describe('runs that succeeded', () => {
   });
 
   it('says an incremental tap found nothing newer than its stored cursor', async () => {
-    const facts = runnerFacts({
+    const facts = runFacts({
       outcome: 'success',
       failureKind: null,
       state: { cursor: '2015-12-31' },

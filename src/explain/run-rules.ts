@@ -12,10 +12,11 @@ import {
   shortTypeName,
   warningLines,
 } from './clues.js';
-import { at, firstCause, type RuleAnswer } from './cause-rules.js';
+import { at, type RuleAnswer } from './cause-rule.js';
+import { firstCause } from './cause-rules.js';
 import type { RunFacts } from './facts.js';
 
-export type { RuleAnswer } from './cause-rules.js';
+export type { RuleAnswer } from './cause-rule.js';
 
 function genericFailure(facts: RunFacts): RuleAnswer {
   const error = facts.error ?? '';
