@@ -11,10 +11,12 @@ import {
   likelyUrl,
   quote,
   scriptFrame,
+  scriptLines,
   type HttpFailure,
 } from './clues.js';
 import {
   at,
+  both,
   type CauseRule,
   either,
   kind,
@@ -65,6 +67,13 @@ const pipNames: Record<string, string> = {
   psycopg2: 'psycopg2-binary',
 };
 
+/** "tap.py line 4" or "tap.py lines 4, 9" where the script calls exit, or nothing. */
+function exitCalls(script: string): string {
+  const lines = scriptLines(script, /\b(?:sys\.exit|exit|quit|os\._exit)\s*\(|\bSystemExit\b/);
+  if (lines.length === 0) return '';
+  return ` (tap.py line${lines.length > 1 ? 's' : ''} ${lines.slice(0, 5).join(', ')})`;
+}
+
 export const causeRules: CauseRule[] = [
   ...startRules,
   {
@@ -74,6 +83,23 @@ export const causeRules: CauseRule[] = [
       `The script does not define fetch(). tapline calls a module-level function named fetch ` +
       `with no arguments: add "def fetch():" that returns or yields the records, and check its ` +
       `spelling and that it is not indented inside another block.`,
+  },
+  {
+    cause: 'fetch_arguments',
+    match: (scene) =>
+      scriptFrame(scene.text)
+        ? null
+        : regex(/\bfetch\(\) missing \d+ required [\w -]{0,40}?arguments?: ([^\n]+)/)(scene),
+    say: ([, missing]) => {
+      const first = /'(\w+)'/.exec(missing ?? '')?.[1] ?? 'since';
+      return (
+        `tapline calls fetch() with no arguments, but the script's fetch needs ` +
+        `${quote(missing ?? '', 120)}. Per-run values arrive as params in environment ` +
+        `variables: read them inside fetch() (e.g. os.environ.get("TAP_PARAM_${first}") for ` +
+        `the param ${first}), or give each argument a default ` +
+        `(def fetch(${first}=None)).`
+      );
+    },
   },
   ...limitRules,
   {
@@ -319,12 +345,60 @@ export const causeRules: CauseRule[] = [
       `{"records": [...], "state": {...}}.`,
   },
   {
+    cause: 'system_exit',
+    match: regex(
+      /^SystemExit\b:? ?(?:the script called )?([^\n]*?)(?: before fetch\(\) finished)?$/m,
+    ),
+    say: ([, how], { facts }) => {
+      const call = /^exit\(/.test(how ?? '') ? how : `exit(${how || ''})`;
+      const message = /^exit\((['"])(.+)\1\)$/.exec(call ?? '')?.[2];
+      const own = message ? ` Its own check failed: "${quote(message, 140)}".` : '';
+      return (
+        `The script ended itself with ${call}${exitCalls(facts.tap.script)} before fetch() ` +
+        `finished, so the run failed; there is no traceback because nothing raised an ` +
+        `error.${own} A tap should not exit: raise an exception that says what is wrong, or ` +
+        `return [] when there is simply nothing to fetch.`
+      );
+    },
+  },
+  {
+    cause: 'python_not_started',
+    match: both(kind('crashed'), regex(/could not start Python '([^']*)': ([^;\n]*)/)),
+    say: ([, python, reason]) =>
+      `tapline could not start the Python interpreter '${python}' (${reason}), so the script ` +
+      `never ran. Set runner.python in tapline.yaml (or TAPLINE_PYTHON) to the path of a ` +
+      `Python 3 interpreter on the machine running tapline.`,
+  },
+  {
+    cause: 'exit_code',
+    match: both(kind('crashed'), regex(/exited with code (\d+)/)),
+    say: ([, code], { facts }) => {
+      const calls = exitCalls(facts.tap.script);
+      const where = calls ? `; the script calls exit${calls}` : '';
+      return (
+        `The script's Python process exited with code ${code} before fetch() finished, ` +
+        `without a Python error or traceback: something called os._exit(), or a native ` +
+        `library ended the process${where}. Check the logs' last lines for what it was doing.`
+      );
+    },
+  },
+  {
     cause: 'crashed',
     match: kind('crashed'),
-    say: ([error]) =>
-      `The Python process ended without a Python error (${quote(error ?? 'no message', 120)}): ` +
-      `it was killed by a signal or crashed inside a native library. If it was killed, memory ` +
-      `is the usual reason; check the logs' last lines and the libraries the script uses.`,
+    say: ([error]) => {
+      const signal = /killed by (SIG\w+)/.exec(error ?? '')?.[1];
+      const what = signal ? `was killed by ${signal}` : 'ended without a Python error';
+      const why =
+        signal === 'SIGKILL'
+          ? `Something outside the script killed it; the system's out-of-memory killer is the ` +
+            `usual reason, so fetch less at a time (yield records one by one) and check the ` +
+            `machine's free memory.`
+          : signal === 'SIGSEGV' || signal === 'SIGBUS' || signal === 'SIGABRT'
+            ? `It crashed inside a native library (a C extension the script imports); update ` +
+              `that library or read the logs' last lines for the call that crashed.`
+            : `Check the logs' last lines and the libraries the script uses.`;
+      return `The script's Python process ${what} before fetch() finished. ${why}`;
+    },
   },
 ];
 

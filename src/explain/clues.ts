@@ -184,6 +184,21 @@ export function counted(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+/** True when Python printed a traceback into the text. */
+export function hasTraceback(text: string): boolean {
+  return text.includes('Traceback (most recent call last)');
+}
+
+/** The numbers of the script's lines (comments aside) that match the pattern. */
+export function scriptLines(script: string, pattern: RegExp): number[] {
+  const lines = script.split('\n');
+  const numbers: number[] = [];
+  lines.forEach((line, index) => {
+    if (pattern.test(line.replace(/#.*$/, ''))) numbers.push(index + 1);
+  });
+  return numbers;
+}
+
 const environmentReadPattern =
   /os\.(?:environ\[\s*|environ\.get\(\s*|getenv\(\s*)['"]([A-Za-z_]\w*)['"]/g;
 

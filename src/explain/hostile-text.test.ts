@@ -31,6 +31,9 @@ describe('explaining runs whose logs hold megabyte-long lines', () => {
       `HTTPError: ${'a/'.repeat(megabyte / 2)}`,
     ],
     ['punctuation', 'abc123_-./:'.repeat(megabyte / 11), `KeyError: ${"'".repeat(megabyte / 10)}`],
+    ['an exit message', '', `SystemExit: the script called exit('${'x'.repeat(megabyte)}')`],
+    ['repeated fetch() errors', '', 'fetch() missing 1 required '.repeat(megabyte / 27)],
+    ['repeated exit calls', '', `SystemExit: ${'exit('.repeat(megabyte / 5)}`],
   ];
   for (const [label, logs, error] of shapes) {
     it(`answers at once for ${label}`, async () => {

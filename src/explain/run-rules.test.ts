@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFailedMessage } from '../runner/failure-messages.js';
 import { explainRun, needsExplanation } from './explain.js';
-import { runFacts } from './fixtures/run-facts.js';
+import { runFacts, rulesText } from './fixtures/run-facts.js';
 import { runTap, type TapRunOptions } from './fixtures/tap-run.js';
 import { startSource, type Source } from './fixtures/source-server.js';
 import { explainRunByRules } from './run-rules.js';
@@ -37,6 +38,7 @@ interface Case {
 
 const kib = 1024;
 const mib = 1024 * kib;
+const noTraceback = ['Read the traceback', 'last frame in tap.py'];
 
 const cases: Case[] = [
   {
@@ -251,7 +253,51 @@ const cases: Case[] = [
     name: 'an unexpected exception of the script itself',
     script: () => 'def fetch():\n    total = 0\n    return [{"ratio": 1 / total}]\n',
     cause: 'exception',
-    names: () => ['ZeroDivisionError', 'division by zero', 'line 3'],
+    names: () => ['ZeroDivisionError', 'division by zero', 'line 3', 'last frame in tap.py'],
+  },
+  {
+    name: 'an exception raised inside a library, with no frame in tap.py',
+    script: () => 'import functools, textwrap\n\nfetch = functools.partial(textwrap.dedent, 5)\n',
+    cause: 'exception',
+    names: () => ['TypeError', 'names no line of tap.py', 'a library'],
+    absent: ['last frame in tap.py'],
+  },
+  {
+    name: 'an exception raised as fetch was called, with no traceback at all',
+    script: () => 'import functools\n\nfetch = functools.partial(int, "many")\n',
+    cause: 'exception',
+    names: () => ['ValueError', "'many'", 'No traceback was printed', 'what fetch is defined as'],
+    absent: noTraceback,
+  },
+  {
+    name: 'an exception without a traceback (fetch takes an argument)',
+    script: () => 'def fetch(since):\n    return []\n',
+    cause: 'fetch_arguments',
+    names: () => ["needs 'since'", 'TAP_PARAM_since', 'def fetch(since=None)'],
+    absent: noTraceback,
+  },
+  {
+    name: 'a script that calls sys.exit with a code',
+    script: () => 'import sys\n\ndef fetch():\n    sys.exit(3)\n',
+    cause: 'system_exit',
+    names: () => ['exit(3)', 'tap.py line 4', 'no traceback', 'return []'],
+    absent: noTraceback,
+  },
+  {
+    name: 'a script that calls sys.exit with a message',
+    script: () =>
+      'import os, sys\n\nif not os.environ.get("SHOP_TOKEN"):\n' +
+      '    sys.exit("no token configured")\n\ndef fetch():\n    return []\n',
+    cause: 'system_exit',
+    names: () => ["exit('no token configured')", '"no token configured"', 'tap.py line 4'],
+    absent: noTraceback,
+  },
+  {
+    name: 'a script that ends its process with os._exit',
+    script: () => 'import os\n\ndef fetch():\n    os._exit(4)\n',
+    cause: 'exit_code',
+    names: () => ['exited with code 4', 'os._exit()', 'tap.py line 4'],
+    absent: ['memory', 'killed by a signal'],
   },
   {
     name: 'the test-mode timeout',
@@ -376,6 +422,39 @@ describe('the rules name the cause of real Python failures', () => {
     expect(explanation?.source).toBe('rules');
     for (const name of c.names(source)) expect(explanation?.text).toContain(name);
     for (const wrong of c.absent ?? []) expect(explanation?.text).not.toContain(wrong);
+  });
+});
+
+describe('runs that ended without a Python error', () => {
+  it('says when the Python interpreter could not be started', async () => {
+    const facts = runFacts({
+      failureKind: 'crashed',
+      error: startFailedMessage('/opt/nowhere/python3', 'spawn /opt/nowhere/python3 ENOENT'),
+    });
+    expect(explainRunByRules(facts)?.cause).toBe('python_not_started');
+    const text = await rulesText(facts);
+    expect(text).toContain("Python interpreter '/opt/nowhere/python3'");
+    expect(text).toContain('TAPLINE_PYTHON');
+  });
+
+  it('tells a process killed by SIGKILL from one that crashed in native code', async () => {
+    const killed = await rulesText(
+      runFacts({
+        failureKind: 'crashed',
+        error: "the script's Python process was killed by SIGKILL before it finished",
+      }),
+    );
+    expect(killed).toContain('killed by SIGKILL');
+    expect(killed).toContain('out-of-memory killer');
+
+    const crashed = await rulesText(
+      runFacts({
+        failureKind: 'crashed',
+        error: "the script's Python process was killed by SIGSEGV before it finished",
+      }),
+    );
+    expect(crashed).toContain('native library');
+    expect(crashed).not.toContain('memory');
   });
 });
 

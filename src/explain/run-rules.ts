@@ -7,35 +7,56 @@ import {
   counted,
   datePattern,
   dateWindow,
+  hasTraceback,
   pythonException,
   quote,
+  scriptFrame,
   shortTypeName,
   warningLines,
 } from './clues.js';
-import { at, type RuleAnswer } from './cause-rule.js';
+import { at, type RuleAnswer, type Scene } from './cause-rule.js';
 import { firstCause } from './cause-rules.js';
 import type { RunFacts } from './facts.js';
 
 export type { RuleAnswer } from './cause-rule.js';
 
+/** Where to look next: the script's frame, the traceback, or (without either) fetch itself. */
+function whereToLook(scene: Scene): string {
+  if (scriptFrame(scene.text)) {
+    return `Start at that line: it is the last frame in tap.py of the traceback.`;
+  }
+  if (hasTraceback(scene.text)) {
+    return (
+      `The traceback names no line of tap.py, so the error came from a library the script ` +
+      `called: its last lines say which call failed.`
+    );
+  }
+  const logs = scene.facts.logs.trim() ? ` The logs' last lines show what it did before.` : '';
+  return (
+    `No traceback was printed, so no line of tap.py was running: it was raised as tapline ` +
+    `called fetch(). Check what fetch is defined as; tapline calls it with no arguments.${logs}`
+  );
+}
+
 function genericFailure(facts: RunFacts): RuleAnswer {
   const error = facts.error ?? '';
   const exception = pythonException(error) ?? pythonException(facts.logs);
-  const scene = { facts, text: `${error}\n${facts.logs}` };
+  const scene: Scene = { facts, text: `${error}\n${facts.logs}` };
   if (exception) {
     const name = shortTypeName(exception.type);
     return {
       cause: 'exception',
       text:
-        `The script raised ${name}: ${quote(exception.message, 140)}${at(scene)}. Read the ` +
-        `traceback from the bottom up: the last frame in tap.py is where to start.`,
+        `The script raised ${name}: ${quote(exception.message, 140)}${at(scene)}. ` +
+        whereToLook(scene),
     };
   }
+  const logs = facts.logs.trim()
+    ? `The logs' last lines show what the script was doing.`
+    : 'The script printed nothing.';
   return {
     cause: 'failure',
-    text:
-      `The run failed: ${quote(error || 'no error message', 160)}. The logs' last lines show ` +
-      `what the script was doing.`,
+    text: `The run failed: ${quote(error || 'no error message', 300)}. ${logs}`,
   };
 }
 
