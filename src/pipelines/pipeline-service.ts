@@ -1,3 +1,4 @@
+import { nearNames } from '../errors/near-names.js';
 import { TaplineError } from '../errors/catalogue.js';
 import type { MetadataStore, StoredPipeline } from '../store/store.js';
 import { type Pipeline, parsePipeline } from './pipeline-schema.js';
@@ -22,7 +23,12 @@ export class PipelineService {
 
   async get(name: string): Promise<PipelineView> {
     const stored = await this.store.pipelines.get(name);
-    if (!stored) throw new TaplineError('pipeline_not_found', `pipeline '${name}' does not exist`);
+    if (!stored) {
+      const names = (await this.store.pipelines.list()).map((pipeline) => pipeline.name);
+      throw new TaplineError('pipeline_not_found', `pipeline '${name}' does not exist`, {
+        similar: nearNames(name, names),
+      });
+    }
     return toView(stored);
   }
 

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { nearNames } from '../errors/near-names.js';
 import { TaplineError } from '../errors/catalogue.js';
 import type { MetadataStore, Run, Tap, TapSpec } from '../store/store.js';
 import type { RunSummary, TapBody, TapView } from './tap-schema.js';
@@ -59,7 +60,10 @@ export class TapService {
     const tap = await this.store.taps.get(name);
     if (!tap) {
       throw new TaplineError('tap_not_found', `tap '${name}' does not exist`, {
-        similar: await this.similarNames(name),
+        similar: nearNames(
+          name,
+          (await this.store.taps.list()).map((tap) => tap.name),
+        ),
       });
     }
     return tap;
@@ -116,23 +120,14 @@ export class TapService {
       throw new TaplineError(
         'unknown_pipeline',
         `targetPipeline '${target}' does not exist; create the pipeline first`,
+        {
+          similar: nearNames(
+            target,
+            (await this.store.pipelines.list()).map((p) => p.name),
+          ),
+        },
       );
     }
-  }
-
-  /** Names close to a mistyped one, for "did you mean" in errors. */
-  private async similarNames(name: string): Promise<string[]> {
-    const wanted = name.toLowerCase();
-    const taps = await this.store.taps.list();
-    return taps
-      .map((t) => t.name)
-      .filter((candidate) => {
-        const lower = candidate.toLowerCase();
-        // A one- or two-letter name is inside too many others to be a useful suggestion.
-        const contains = lower.length >= 3 && (lower.includes(wanted) || wanted.includes(lower));
-        return contains || distance(lower, wanted) <= 2;
-      })
-      .slice(0, 5);
   }
 
   private async view(tap: Tap): Promise<TapView> {
@@ -147,18 +142,4 @@ export class TapService {
       nextRunAt: nextRunAt(tap),
     };
   }
-}
-
-/** Levenshtein distance; names are short, so the quadratic table is fine. */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

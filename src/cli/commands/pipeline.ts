@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CliError } from '../cli-error.js';
 import { commandContext } from '../command-context.js';
-import { suggestPipelines } from '../near-names.js';
 import { shellWord, withHint } from '../report-error.js';
 import { printTable } from '../table.js';
 
@@ -78,9 +77,7 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (name: string, _options, command: Command) => {
       const { client, out } = commandContext(command);
       // The definition is JSON either way; printed whole it can be saved and edited as is.
-      out.printJson(
-        await client.get<PipelineView>(path(name)).catch(suggestPipelines(client, name)),
-      );
+      out.printJson(await client.get<PipelineView>(path(name)));
     });
 
   pipeline
@@ -120,8 +117,7 @@ export function registerPipelineCommands(program: Command): void {
             'pipeline_in_use',
             `delete it anyway with: tapline pipeline rm ${shellWord(name)} --force`,
           ),
-        )
-        .catch(suggestPipelines(client, name));
+        );
       if (out.json) return out.printJson({ deleted: name });
       out.line(`deleted pipeline '${name}'`);
     });

@@ -3,7 +3,6 @@ import { type Command, Option } from 'commander';
 import type { RunSummary, TapView } from '../../taps/tap-schema.js';
 import { CliError, usageError } from '../cli-error.js';
 import { commandContext } from '../command-context.js';
-import { suggestPipelines } from '../near-names.js';
 import type { Output } from '../output.js';
 import { shellWord, withHint } from '../report-error.js';
 import { printTable } from '../table.js';
@@ -159,8 +158,7 @@ export function registerTapCommands(program: Command): void {
         const update = `tapline tap update ${shellWord(name)} --script ${script}`;
         const saved = await client
           .post<TapView>('/taps', { name, ...fields })
-          .catch(withHint('tap_exists', `change it with: ${update}`))
-          .catch(suggestPipelines(client, options.pipeline || ''));
+          .catch(withHint('tap_exists', `change it with: ${update}`));
         if (out.json) return out.printJson(saved);
         out.line(`saved tap '${saved.name}' (version ${saved.version})`);
         out.line(out.style.dim(`try it: tapline tap test ${saved.name}`));
@@ -196,13 +194,7 @@ export function registerTapCommands(program: Command): void {
             'nothing to change; give --script or a setting (see tapline tap update --help)',
           );
         }
-        const target =
-          typeof fields.targetPipeline === 'string'
-            ? fields.targetPipeline
-            : (current.targetPipeline ?? '');
-        const saved = await client
-          .put<TapView>(path(name), { ...current, ...fields })
-          .catch(suggestPipelines(client, target));
+        const saved = await client.put<TapView>(path(name), { ...current, ...fields });
         if (out.json) return out.printJson(saved);
         const versionNote =
           saved.version === current.version ? 'script unchanged' : `now version ${saved.version}`;
