@@ -8,6 +8,7 @@ import { stringifyRecords } from '../records/record-json.js';
 import { handleError, handleFrameworkError, handleNotFound } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { authHook } from './auth-hook.js';
+import { useJsonBodies } from './json-body.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
@@ -42,6 +43,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   // Bodies are JSON; Fastify's default text parser would turn a text/plain body into a 400
   // about the body's type instead of the 415 it is.
   app.removeContentTypeParser('text/plain');
+  useJsonBodies(app);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;

@@ -26,6 +26,82 @@ function deeplyNested(depth: number): string {
   return '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 }
 
+/** Malformed UTF-8: a broken sequence, a stray byte, a surrogate, an overlong slash. */
+const invalidUtf8 = [[0xc3, 0x28], [0xff], [0xed, 0xa0, 0x80], [0xc0, 0xaf]];
+const bytesGoHere = 'BYTES_GO_HERE';
+
+/** The body as JSON text with `bytes` in place of the marker inside one of its strings. */
+function withBytes(body: Record<string, unknown>, bytes: number[]): Buffer {
+  const [before, after] = JSON.stringify(body).split(bytesGoHere) as [string, string];
+  return Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]);
+}
+
+interface BodyRoute {
+  method: 'POST' | 'PUT';
+  /** As the OpenAPI document names it, with `{name}` for the path parameter. */
+  route: string;
+  url: string;
+  /** A body the route accepts, with the marker inside a string value. */
+  body: Record<string, unknown>;
+}
+
+/** A valid body for each route that takes one; the test fails when a route is missing here. */
+const validBodies: Record<string, { url: string; body: Record<string, unknown> }> = {
+  'POST /api/v1/taps': {
+    url: '/api/v1/taps',
+    body: { name: 'fuzzed', script: `${threeRecordsTap}# ${bytesGoHere}\n` },
+  },
+  'PUT /api/v1/taps/{name}': {
+    url: '/api/v1/taps/people',
+    body: { script: threeRecordsTap, description: bytesGoHere, targetPipeline: 'people' },
+  },
+  'POST /api/v1/tap/run': {
+    url: '/api/v1/tap/run',
+    body: { name: 'people', params: { note: bytesGoHere } },
+  },
+  'PUT /api/v1/taps/{name}/state': {
+    url: '/api/v1/taps/people/state',
+    body: { cursor: bytesGoHere },
+  },
+  'POST /api/v1/pipelines': {
+    url: '/api/v1/pipelines',
+    body: {
+      name: 'fuzzed',
+      description: bytesGoHere,
+      destinations: [{ type: 'sqlite', table: 't' }],
+    },
+  },
+  'PUT /api/v1/pipelines/{name}': {
+    url: '/api/v1/pipelines/people',
+    body: { ...peoplePipelineBody(), description: bytesGoHere },
+  },
+  'POST /api/v1/secrets': {
+    url: '/api/v1/secrets',
+    body: { name: 'fuzzed', values: { A: bytesGoHere } },
+  },
+};
+
+function peoplePipelineBody() {
+  return { name: 'people', destinations: [{ type: 'sqlite', table: 'people' }] };
+}
+
+/** Every route of the OpenAPI document that takes a request body. */
+function bodyRoutesOf(app: TestApp['app']): BodyRoute[] {
+  const document = app.swagger() as {
+    paths: Record<string, Record<string, { requestBody?: unknown }>>;
+  };
+  return Object.entries(document.paths).flatMap(([route, operations]) =>
+    Object.entries(operations)
+      .filter(([, operation]) => operation.requestBody !== undefined)
+      .map(([method, operation]) => {
+        const key = `${method.toUpperCase()} ${route}`;
+        const valid = validBodies[key];
+        if (!valid) throw new Error(`no valid body for ${key}; add one to validBodies`);
+        return { method: method.toUpperCase() as BodyRoute['method'], route: key, ...valid };
+      }),
+  );
+}
+
 interface Case {
   method: 'POST' | 'PUT' | 'DELETE' | 'GET';
   url: string;
@@ -51,27 +127,58 @@ function mutations(
   return cases;
 }
 
-function buildCases(): Case[] {
+const tapFields: Record<string, unknown[]> = {
+  script: ['', ...wrongTypes],
+  kind: ['video', ...wrongTypes],
+  targetPipeline: ['../x', "p'; --", 0, true, {}],
+  schedule: ['daily', { cron: 'not cron' }, { cron: '0 6 * * *', timezone: 'Nowhere/City' }, [], 1],
+  enabled: ['yes', 1, null, []],
+  secret: ['../s', 1, {}],
+  timeoutSeconds: [-1, 0, 'ten', 1e12, {}],
+  unknownField: ['x'],
+};
+
+const pipelineFields: Record<string, unknown[]> = {
+  destinations: [
+    [],
+    null,
+    'sqlite',
+    [{ type: 'ftp' }],
+    [{ type: 'sqlite', table: "t'; DROP TABLE x; --" }],
+    [{ type: 'sqlite', table: '../../etc/passwd' }],
+    [{ type: 'sqlite', table: 't', writeMode: 'merge' }],
+    [{ type: 'webhook', url: 'not a url' }],
+    [{ type: 'file', path: 7 }],
+  ],
+  schema: [
+    'x',
+    [{ name: 'a', type: 'money' }],
+    [
+      { name: 'a', type: 'string' },
+      { name: 'a', type: 'string' },
+    ],
+    [{}],
+  ],
+  quality: [
+    [{ field: 'a', check: 'regex', onFailure: 'reject' }],
+    [{ field: 'a', check: 'pattern', pattern: '(' }],
+    'x',
+  ],
+  primaryKey: ['id', [1], {}],
+  schemaPolicy: ['loose', 1],
+};
+
+const peoplePipeline = peoplePipelineBody();
+
+function buildCases(bodyRoutes: BodyRoute[]): Case[] {
   const tap = { name: 'fuzzed', script: threeRecordsTap };
   const pipeline = { name: 'fuzzed', destinations: [{ type: 'sqlite', table: 'fuzzed' }] };
   const cases: Case[] = [
     ...mutations('POST', '/api/v1/taps', tap, {
       name: [...hostileNames, ...wrongTypes],
-      script: ['', ...wrongTypes],
-      kind: ['video', ...wrongTypes],
-      targetPipeline: ['../x', "p'; --", 0, true, {}],
-      schedule: [
-        'daily',
-        { cron: 'not cron' },
-        { cron: '0 6 * * *', timezone: 'Nowhere/City' },
-        [],
-        1,
-      ],
-      enabled: ['yes', 1, null, []],
-      secret: ['../s', 1, {}],
-      timeoutSeconds: [-1, 0, 'ten', 1e12, {}],
-      unknownField: ['x'],
+      ...tapFields,
     }),
+    ...mutations('PUT', '/api/v1/taps/people', { script: threeRecordsTap }, tapFields),
     ...hostileNames
       .filter((name) => name.length > 0 && !name.includes('/') && name !== '..')
       .map((name) =>
@@ -91,34 +198,9 @@ function buildCases(): Case[] {
     ),
     ...mutations('POST', '/api/v1/pipelines', pipeline, {
       name: [...hostileNames, ...wrongTypes],
-      destinations: [
-        [],
-        null,
-        'sqlite',
-        [{ type: 'ftp' }],
-        [{ type: 'sqlite', table: "t'; DROP TABLE x; --" }],
-        [{ type: 'sqlite', table: '../../etc/passwd' }],
-        [{ type: 'sqlite', table: 't', writeMode: 'merge' }],
-        [{ type: 'webhook', url: 'not a url' }],
-        [{ type: 'file', path: 7 }],
-      ],
-      schema: [
-        'x',
-        [{ name: 'a', type: 'money' }],
-        [
-          { name: 'a', type: 'string' },
-          { name: 'a', type: 'string' },
-        ],
-        [{}],
-      ],
-      quality: [
-        [{ field: 'a', check: 'regex', onFailure: 'reject' }],
-        [{ field: 'a', check: 'pattern', pattern: '(' }],
-        'x',
-      ],
-      primaryKey: ['id', [1], {}],
-      schemaPolicy: ['loose', 1],
+      ...pipelineFields,
     }),
+    ...mutations('PUT', '/api/v1/pipelines/people', peoplePipeline, pipelineFields),
     ...mutations(
       'POST',
       '/api/v1/secrets',
@@ -164,44 +246,67 @@ function buildCases(): Case[] {
     }
   }
 
-  // Bodies that are not JSON, or JSON that no parser should be made to chew on.
-  for (const url of ['/api/v1/taps', '/api/v1/tap/run', '/api/v1/pipelines', '/api/v1/secrets']) {
+  // Bodies that are not JSON, or JSON that no parser should be made to chew on, sent to every
+  // route that takes a body.
+  for (const { method, url, body } of bodyRoutes) {
     cases.push(
-      { method: 'POST', url, payload: '{"name": "x",', contentType: 'application/json' },
-      { method: 'POST', url, payload: '', contentType: 'application/json' },
-      { method: 'POST', url, payload: 'name=x', contentType: 'application/x-www-form-urlencoded' },
-      { method: 'POST', url, payload: 'name: x', contentType: 'text/plain' },
+      { method, url, payload: '{"name": "x",', contentType: 'application/json' },
+      { method, url, payload: '', contentType: 'application/json' },
+      { method, url, payload: 'name=x', contentType: 'application/x-www-form-urlencoded' },
+      { method, url, payload: 'name: x', contentType: 'text/plain' },
       {
-        method: 'POST',
+        method,
         url,
         payload: Buffer.from([0x7b, 0x22, 0x6e, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
         contentType: 'application/json',
       },
       {
-        method: 'POST',
+        method,
         url,
         payload: Buffer.from('{"name":"\xc3\x28"}', 'latin1'),
         contentType: 'application/json',
       },
-      { method: 'POST', url, payload: deeplyNested(100_000), contentType: 'application/json' },
-      { method: 'POST', url, payload: '['.repeat(200_000), contentType: 'application/json' },
+      // A valid body but for one malformed UTF-8 sequence inside a string value.
+      ...invalidUtf8.map((bytes) => ({
+        method,
+        url,
+        payload: withBytes(body, bytes),
+        contentType: 'application/json',
+      })),
+      { method, url, payload: deeplyNested(5_000), contentType: 'application/json' },
+      { method, url, payload: deeplyNested(100_000), contentType: 'application/json' },
+      { method, url, payload: '['.repeat(200_000), contentType: 'application/json' },
       {
-        method: 'POST',
+        method,
+        url,
+        payload: '[' + '['.repeat(5_000) + ']'.repeat(5_000) + ']',
+        contentType: 'application/json',
+      },
+      json(method, url, { ...body, nested: JSON.parse(deeplyNested(150)) }),
+      {
+        method,
         url,
         payload: '{"__proto__": {"admin": true}, "name": "x"}',
         contentType: 'application/json',
       },
       {
-        method: 'POST',
+        method,
         url,
         payload: '{"constructor": {"prototype": {"admin": true}}}',
         contentType: 'application/json',
       },
-      json('POST', url, { name: hugeString }),
-      json('POST', url, 'A'.repeat(1_200_000)),
-      json('POST', url, null),
-      json('POST', url, 42),
-      json('POST', url, [{ name: 'x' }]),
+      {
+        method,
+        url,
+        payload: `{"a": {"__proto__": {"admin": true}}, ${JSON.stringify(body).slice(1)}`,
+        contentType: 'application/json',
+      },
+      // A huge string where a name belongs (state takes any object, so none there).
+      json(method, url, 'name' in body ? { ...body, name: hugeString } : hugeString),
+      json(method, url, 'A'.repeat(1_200_000)),
+      json(method, url, null),
+      json(method, url, 42),
+      json(method, url, [{ name: 'x' }]),
     );
   }
   return cases;
@@ -234,8 +339,10 @@ beforeAll(async () => {
 afterAll(async () => test.close());
 
 it('answers every hostile request with a 4xx JSON error and changes nothing', async () => {
+  const bodyRoutes = bodyRoutesOf(test.app);
+  expect(bodyRoutes.map((r) => r.route).sort()).toEqual(Object.keys(validBodies).sort());
   const before = await snapshot();
-  const cases = buildCases();
+  const cases = buildCases(bodyRoutes);
   const failures: string[] = [];
   for (const c of cases) {
     const response = await test.app.inject({
@@ -261,11 +368,46 @@ it('answers every hostile request with a 4xx JSON error and changes nothing', as
     if (!ok) failures.push(`${label}: ${response.statusCode} ${response.body.slice(0, 200)}`);
   }
   console.log(
-    `hostile input: ${cases.length} cases, ${cases.length - failures.length} answered 4xx JSON`,
+    `hostile input: ${cases.length} cases over ${bodyRoutes.length} routes with a body and the ` +
+      `routes with a name in the path, ${cases.length - failures.length} answered 4xx JSON`,
   );
   expect(failures).toEqual([]);
   expect(cases.length).toBeGreaterThan(300);
   expect(await snapshot()).toBe(before);
+});
+
+// The malformed-UTF-8 cases above are refused for their bytes alone: the same bodies with a
+// well-formed character in place of the bad bytes are accepted.
+it('accepts each route’s valid body when its string holds well-formed UTF-8', async () => {
+  const fresh = await startTestApp();
+  try {
+    await fresh.call('PUT', '/api/v1/pipelines/people', peoplePipelineBody());
+    await fresh.call('PUT', '/api/v1/taps/people', { script: threeRecordsTap });
+    const statuses: Record<string, number> = {};
+    for (const { method, route, url, body } of bodyRoutesOf(fresh.app)) {
+      const response = await fresh.app.inject({
+        method,
+        url,
+        payload: withBytes(body, [...Buffer.from('é')]),
+        headers: { 'content-type': 'application/json' },
+      });
+      statuses[route] = response.statusCode;
+    }
+    expect(statuses).toEqual({
+      'POST /api/v1/taps': 201,
+      'PUT /api/v1/taps/{name}': 200,
+      'POST /api/v1/tap/run': 200,
+      'PUT /api/v1/taps/{name}/state': 200,
+      'POST /api/v1/pipelines': 201,
+      'PUT /api/v1/pipelines/{name}': 200,
+      'POST /api/v1/secrets': 201,
+    });
+    expect((await fresh.call('GET', '/api/v1/taps/people/state')).body.state).toEqual({
+      cursor: 'é',
+    });
+  } finally {
+    await fresh.close();
+  }
 });
 
 it('loads safely into tables and columns named with SQL keywords and punctuation', async () => {

@@ -74,7 +74,7 @@ export async function runRoutes(app: FastifyInstance, { context }: { context: Ap
         body: z.record(z.string(), z.unknown()),
         response: { 200: stateSchema, ...errorResponses },
       },
-      config: { role: 'admin' },
+      config: { role: 'admin', exactNumbers: true },
     },
     async (request) => {
       const tap = await taps.require(request.params.name);

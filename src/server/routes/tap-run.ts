@@ -2,11 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../app/context.js';
 import { runAnswerSchema, runRequestSchema } from '../../runs/run-schema.js';
-import { useLosslessJsonBodies } from '../lossless-json-body.js';
 import { errorResponses, errorSchema } from './schemas.js';
 
 export async function tapRunRoutes(app: FastifyInstance, { context }: { context: AppContext }) {
-  useLosslessJsonBodies(app);
   app.withTypeProvider<ZodTypeProvider>().post(
     '/tap/run',
     {
@@ -24,7 +22,7 @@ export async function tapRunRoutes(app: FastifyInstance, { context }: { context:
           503: errorSchema,
         },
       },
-      config: { role: 'operator' },
+      config: { role: 'operator', exactNumbers: true },
     },
     async (request) => {
       // The CLI and the MCP server say who they are, so run history shows where a run came from.
