@@ -1,4 +1,5 @@
-import { isIPv4 } from 'node:net';
+import { existsSync } from 'node:fs';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { type ConfigInput, loadConfig } from '../config/config.js';
 import { createContext } from '../app/context.js';
@@ -11,8 +12,24 @@ export interface ServeOptions {
   allowNoAuth?: boolean;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIPv4(host) && host.startsWith('127.'));
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** 127.0.0.0/8 and ::1 in any spelling, IPv4-mapped (::ffff:127.0.0.1) included. */
+export function isLoopback(host: string): boolean {
+  const address = host.replace(/^\[(.*)\]$/, '$1');
+  if (address === 'localhost') return true;
+  if (isIPv4(address)) return loopback.check(address, 'ipv4');
+  return isIPv6(address) && loopback.check(address, 'ipv6');
+}
+
+function noAuthRefusal(host: string): StartupError {
+  return new StartupError(
+    `refusing to listen on ${host} without an API key: anyone who reaches it could run ` +
+      "code. Create a key with 'tapline key create NAME --role admin', set TAPLINE_API_KEY, " +
+      'or start with --allow-no-auth',
+  );
 }
 
 /**
@@ -23,14 +40,15 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
   const config = loadConfig({ overrides: options.overrides ?? {} });
   const logMask = new LogMask();
   const logger = createLogger({ level: config.logLevel, mask: logMask });
+  const mustHaveKey = !isLoopback(config.host) && !options.allowNoAuth;
+  // A data directory that does not exist holds no key: refuse before creating it.
+  if (mustHaveKey && !config.apiKey && !existsSync(config.dataDir)) {
+    throw noAuthRefusal(config.host);
+  }
   const context = await createContext(config, logger, logMask);
-  if (!isLoopback(config.host) && !options.allowNoAuth && !(await context.keys.enabled())) {
+  if (mustHaveKey && !(await context.keys.enabled())) {
     await context.close(0);
-    throw new StartupError(
-      `refusing to listen on ${config.host} without an API key: anyone who reaches it could run ` +
-        "code. Create a key with 'tapline key create NAME --role admin', set TAPLINE_API_KEY, " +
-        'or start with --allow-no-auth',
-    );
+    throw noAuthRefusal(config.host);
   }
   const app = await buildApp(context);
   const graceMs = config.shutdownGraceSeconds * 1000;
