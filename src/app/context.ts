@@ -66,13 +66,13 @@ export async function createContext(
   const orphans = await removeOrphanStaging(config.dataDir, store);
   if (orphans > 0) logger.warn({ files: orphans }, 'removed staging files no job needs');
 
-  const extraMasked = config.apiKey ? [config.apiKey] : [];
+  const apiKeys = config.apiKey ? [config.apiKey] : [];
   const secrets = new SecretService(
     store,
     SecretBox.open(config.dataDir, process.env.TAPLINE_SECRET_KEY),
-    extraMasked,
+    apiKeys,
   );
-  await secrets.refreshMasker();
+  await secrets.loadMaskers();
   logMask?.set((line) => secrets.masker().mask(line));
   const taps = new TapService(store);
   const status = new StatusService(store, config.jobs.timeoutSeconds * 1000);

@@ -142,7 +142,7 @@ export class RunService {
       request,
       runId,
       updateState,
-      masker: this.deps.secrets.masker(),
+      masker: this.deps.secrets.maskerFor(tap.secret),
       startState: (await store.state.get(tap.name))?.state,
       ...(request.mode === 'run' && tap.targetPipeline !== null
         ? { stagingPath: path.join(config.dataDir, 'staging', `${runId}.ndjson`) }

@@ -61,6 +61,13 @@ describe('Masker', () => {
     expect(new Masker([]).mask('anything')).toBe('anything');
   });
 
+  it('learns values added later, keeping the earlier ones', () => {
+    const learning = new Masker(['first-value']);
+    expect(learning.mask('second-value')).toBe('second-value');
+    learning.add(['second-value', 'no']);
+    expect(learning.mask('first-value second-value no')).toBe('**** **** no');
+  });
+
   it('masks strings inside records and nested values', () => {
     expect(masker.maskDeep({ a: ['x sk_live_9f8e7d6c5b4a y', 1, null], b: { c: true } })).toEqual({
       a: ['x **** y', 1, null],

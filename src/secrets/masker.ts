@@ -78,19 +78,27 @@ function patternsOf(value: string): { source: string; length: number }[] {
 
 /**
  * Replaces every known secret value by `****` in text that leaves the runner: logs, errors,
- * explanations, answers, the server's own log lines.
+ * explanations, answers, the server's own log lines. A masker only learns values, never
+ * forgets one: a script may still hold and print a value that has since been replaced.
  */
 export class Masker {
-  private readonly pattern: RegExp;
+  private readonly patterns = new Map<string, number>();
+  private pattern = new RegExp(apiKeyPattern, 'g');
 
-  constructor(values: Iterable<string>) {
-    const patterns = new Map<string, number>();
+  constructor(values: Iterable<string> = []) {
+    this.add(values);
+  }
+
+  /** Masks these values too from now on. */
+  add(values: Iterable<string>): void {
+    const before = this.patterns.size;
     for (const value of values) {
       if (value.length < minimumLength) continue;
-      for (const { source, length } of patternsOf(value)) patterns.set(source, length);
+      for (const { source, length } of patternsOf(value)) this.patterns.set(source, length);
     }
+    if (this.patterns.size === before) return;
     // Longest first, so a value that contains another is masked whole.
-    const sorted = [...patterns].sort((a, b) => b[1] - a[1]).map(([source]) => source);
+    const sorted = [...this.patterns].sort((a, b) => b[1] - a[1]).map(([source]) => source);
     this.pattern = new RegExp([...sorted, apiKeyPattern].join('|'), 'g');
   }
 
@@ -117,5 +125,3 @@ export class Masker {
     return value;
   }
 }
-
-export const noSecrets = new Masker([]);

@@ -13,26 +13,48 @@ const reservedField =
 
 /** Named sets of credentials; values go in and reach scripts, and are never read back out. */
 export class SecretService {
-  private current: Masker = new Masker([]);
+  /** Every secret value and API key: for the server's own log lines. */
+  private readonly everything: Masker;
+  /** The API keys alone: for runs of taps that name no secret. */
+  private readonly keysOnly: Masker;
+  /** Per secret, the values it has held since start and the API keys: for its taps' runs. */
+  private readonly bySecret = new Map<string, Masker>();
 
   constructor(
     private readonly store: MetadataStore,
     private readonly box: SecretBox,
-    private readonly extraMaskedValues: string[] = [],
-  ) {}
-
-  /** A masker for every stored secret value and the configured API key, kept current. */
-  masker(): Masker {
-    return this.current;
+    private readonly apiKeys: string[] = [],
+  ) {
+    this.everything = new Masker(apiKeys);
+    this.keysOnly = new Masker(apiKeys);
   }
 
-  async refreshMasker(): Promise<Masker> {
-    const values = [...this.extraMaskedValues];
-    for (const stored of await this.store.secrets.list()) {
-      values.push(...Object.values(this.box.unseal(stored.sealed)));
+  /** A masker for every secret value and every API key, kept current: for server log lines. */
+  masker(): Masker {
+    return this.everything;
+  }
+
+  /**
+   * The masker for a run of a tap naming `secret` (or none): that secret's values and the API
+   * keys. A script can only leak what it was given, and masking other secrets' values would
+   * corrupt unrelated records ("2015" in a date, "rain" in a forecast). The masker is kept
+   * current, so a value set while the run goes is masked too.
+   */
+  maskerFor(secret: string | null): Masker {
+    if (secret === null) return this.keysOnly;
+    let masker = this.bySecret.get(secret);
+    if (!masker) {
+      masker = new Masker(this.apiKeys);
+      this.bySecret.set(secret, masker);
     }
-    this.current = new Masker(values);
-    return this.current;
+    return masker;
+  }
+
+  /** Teaches the maskers every stored value; called once at start. */
+  async loadMaskers(): Promise<void> {
+    for (const stored of await this.store.secrets.list()) {
+      this.learn(stored.name, Object.values(this.box.unseal(stored.sealed)));
+    }
   }
 
   async list() {
@@ -54,8 +76,9 @@ export class SecretService {
           'script; name the field differently',
       );
     }
+    // Learnt before they are stored: a run that reads them must find its masker knowing them.
+    this.learn(name, Object.values(values));
     const stored = await this.store.secrets.put(name, Object.keys(values), this.box.seal(values));
-    await this.refreshMasker();
     return {
       name: stored.name,
       fields: stored.fields,
@@ -75,5 +98,10 @@ export class SecretService {
   async values(name: string): Promise<Record<string, string> | undefined> {
     const stored = await this.store.secrets.get(name);
     return stored ? this.box.unseal(stored.sealed) : undefined;
+  }
+
+  private learn(name: string, values: string[]): void {
+    this.everything.add(values);
+    this.maskerFor(name).add(values);
   }
 }

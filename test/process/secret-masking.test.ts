@@ -93,3 +93,35 @@ def fetch():
   expect(answers[0]!.body.logs).toContain('Authorization: Basic YWRhOn****');
   expect(server.output()).toContain('run finished');
 });
+
+it('masks a run with its own secret only, and the server’s log lines with every secret', async () => {
+  await api(server.url, 'POST', '/secrets', {
+    name: 'common',
+    values: { WORD: 'rain', YEAR: '2015' },
+  });
+  await api(server.url, 'POST', '/taps', {
+    name: 'rainfall',
+    script: `def fetch():
+    print("rain expected on 2015-03-01")
+    return [{"date": "2015-03-01", "summary": "light rain"}]
+`,
+  });
+
+  const answer = (await api(server.url, 'POST', '/tap/run', { name: 'rainfall' })).body;
+  expect(answer.records).toEqual([{ date: '2015-03-01', summary: 'light rain' }]);
+  expect(answer.logs).toBe('rain expected on 2015-03-01\n');
+  const stored = (await api(server.url, 'GET', `/runs/${answer.runId}`)).body;
+  expect(stored.logs).toBe('rain expected on 2015-03-01\n');
+
+  // The tap's name holds a secret value: the server's own lines mask it all the same.
+  const deadline = Date.now() + 5_000;
+  while (!server.output().includes(answer.runId) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const finished = server
+    .output()
+    .split('\n')
+    .find((line) => line.includes(answer.runId) && line.includes('run finished'));
+  expect(finished).toContain('"tap":"****fall"');
+  expect(server.output()).not.toContain('rainfall');
+});
