@@ -17,6 +17,7 @@ export const errorCatalogue = {
   tap_exists: { status: 409 },
   pipeline_exists: { status: 409 },
   pipeline_in_use: { status: 409 },
+  secret_in_use: { status: 409 },
   run_in_progress: { status: 409 },
   body_too_large: { status: 413 },
   unsupported_media_type: { status: 415 },

@@ -87,10 +87,24 @@ export class SecretService {
     };
   }
 
-  async delete(name: string): Promise<void> {
-    if (!(await this.store.secrets.delete(name))) {
+  /** Refused while taps name the secret, unless forced (those taps then fail to run). */
+  async delete(name: string, force = false): Promise<void> {
+    if (!(await this.store.secrets.get(name))) {
       throw new TaplineError('secret_not_found', `secret '${name}' does not exist`);
     }
+    const taps = (await this.store.taps.list())
+      .filter((tap) => tap.secret === name)
+      .map((tap) => tap.name);
+    if (taps.length > 0 && !force) {
+      throw new TaplineError(
+        'secret_in_use',
+        `secret '${name}' is used by ${taps.length === 1 ? 'tap' : 'taps'} ` +
+          `${taps.map((tap) => `'${tap}'`).join(', ')}; give ${taps.length === 1 ? 'it' : 'them'} ` +
+          'another secret first, or force the delete (a tap whose secret is gone fails to run)',
+        { taps },
+      );
+    }
+    await this.store.secrets.delete(name);
     // The deleted values stay masked until restart: a script may still hold and print them.
   }
 

@@ -197,7 +197,8 @@ describe('taps and secrets', () => {
       script: threeRecordsTap,
       secret: 'shop',
     });
-    await test.call('DELETE', '/api/v1/secrets/shop');
+    // Forced: a secret that a tap names is otherwise kept (409 secret_in_use).
+    await test.call('DELETE', '/api/v1/secrets/shop?force=true');
     const run = await test.call('POST', '/api/v1/tap/run', { name: 'needs-secret' });
     expect(run.body).toMatchObject({ status: 'failure', recordCount: 0, logs: '' });
     expect(run.body.error).toContain("secret 'shop' named by tap 'needs-secret' does not exist");

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../cli-error.js';
 import { commandContext } from '../command-context.js';
+import { shellWord, withHint } from '../report-error.js';
 import { printTable } from '../table.js';
 
 interface SecretView {
@@ -71,11 +72,20 @@ export function registerSecretCommands(program: Command): void {
 
   secret
     .command('rm')
-    .description('delete a secret; taps naming it then fail before their script starts')
+    .description('delete a secret; refused while taps name it, unless --force')
     .argument('<name>', 'secret name')
-    .action(async (name: string, _flags, command: Command) => {
+    .option('--force', 'delete it even though taps name it')
+    .action(async (name: string, options: { force?: boolean }, command: Command) => {
       const { client, out } = commandContext(command);
-      await client.delete(`/secrets/${encodeURIComponent(name)}`);
+      const query = options.force ? { force: 'true' } : undefined;
+      await client
+        .delete(`/secrets/${encodeURIComponent(name)}`, query)
+        .catch(
+          withHint(
+            'secret_in_use',
+            `delete it anyway with: tapline secret rm ${shellWord(name)} --force`,
+          ),
+        );
       if (out.json) return out.printJson({ deleted: name });
       out.line(`secret '${name}' deleted`);
     });

@@ -63,14 +63,16 @@ export async function secretRoutes(app: FastifyInstance, { context }: { context:
     {
       schema: {
         summary: 'Delete a secret',
+        description: '409 while a tap names it, unless ?force=true.',
         tags,
         params: nameParams,
+        querystring: z.object({ force: z.enum(['true', 'false']).default('false') }),
         response: { 204: z.null(), ...errorResponses },
       },
       config: { role: 'admin' },
     },
     async (request, reply) => {
-      await context.secrets.delete(request.params.name);
+      await context.secrets.delete(request.params.name, request.query.force === 'true');
       return reply.code(204).send(null);
     },
   );
