@@ -14,7 +14,7 @@ import { RunService } from '../runs/run-service.js';
 import { RunSlots } from '../runs/run-slots.js';
 import { StateCommitter } from '../runs/state-committer.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { SecretBox } from '../secrets/secret-box.js';
+import { SecretBox, SecretKeyError } from '../secrets/secret-box.js';
 import { SecretService } from '../secrets/secret-service.js';
 import { StatusService } from '../status/status-service.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -67,12 +67,18 @@ export async function createContext(
   if (orphans > 0) logger.warn({ files: orphans }, 'removed staging files no job needs');
 
   const apiKeys = config.apiKey ? [config.apiKey] : [];
-  const secrets = new SecretService(
-    store,
-    SecretBox.open(config.dataDir, process.env.TAPLINE_SECRET_KEY),
-    apiKeys,
-  );
-  await secrets.loadMaskers();
+  let secrets: SecretService;
+  try {
+    const box = SecretBox.open(config.dataDir, process.env.TAPLINE_SECRET_KEY);
+    secrets = new SecretService(store, box, apiKeys);
+    // Opens every stored secret, so a wrong key stops the start instead of a later run.
+    await secrets.loadMaskers();
+  } catch (error) {
+    if (!(error instanceof SecretKeyError)) throw error;
+    await store.close();
+    unlock();
+    throw new StartupError(error.message);
+  }
   logMask?.set((line) => secrets.masker().mask(line));
   const taps = new TapService(store);
   const status = new StatusService(store, config.jobs.timeoutSeconds * 1000);

@@ -53,7 +53,8 @@ export class SecretService {
   /** Teaches the maskers every stored value; called once at start. */
   async loadMaskers(): Promise<void> {
     for (const stored of await this.store.secrets.list()) {
-      this.learn(stored.name, Object.values(this.box.unseal(stored.sealed)));
+      const values = this.box.unseal(stored.sealed, `secret '${stored.name}'`);
+      this.learn(stored.name, Object.values(values));
     }
   }
 
@@ -111,7 +112,7 @@ export class SecretService {
   /** The fields of a secret, or undefined when it does not exist. */
   async values(name: string): Promise<Record<string, string> | undefined> {
     const stored = await this.store.secrets.get(name);
-    return stored ? this.box.unseal(stored.sealed) : undefined;
+    return stored ? this.box.unseal(stored.sealed, `secret '${name}'`) : undefined;
   }
 
   private learn(name: string, values: string[]): void {
