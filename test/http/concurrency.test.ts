@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, type TestApp, threeRecordsTap, waitForLoad } from '../support/test-app.js';
 
 let test: TestApp;
 beforeAll(async () => {
@@ -11,7 +11,35 @@ def fetch():
     return [{"n": int(os.environ["TAP_PARAM_n"])}]
 `,
   });
+  // A loaded job, so that status queries during the runs below have something to answer.
+  await test.call('POST', '/api/v1/pipelines', {
+    name: 'people',
+    destinations: [{ type: 'sqlite', table: 'people' }],
+  });
+  await test.call('PUT', '/api/v1/taps/people', {
+    script: threeRecordsTap,
+    targetPipeline: 'people',
+  });
+  const run = await test.call('POST', '/api/v1/tap/run', { name: 'people', mode: 'run' });
+  await waitForLoad(test, run.body.publisherToken);
 });
+
+/** Answers a status query every 100 ms, noting how long each took and how many slots were busy. */
+async function pollStatus(times: { ms: number; busy: number }[], count: number) {
+  for (let i = 0; i < count; i++) {
+    const busy = test.context.slots.busy;
+    const start = performance.now();
+    const answer = await test.call(
+      'GET',
+      '/api/v1/pipeline/status?pipelinename=people&withrollup=true',
+    );
+    times.push({ ms: performance.now() - start, busy });
+    expect(answer.status).toBe(200);
+    expect(answer.body.rollup).toMatchObject({ status: 'success', allDone: true, jobCount: 1 });
+    expect(answer.body.rollup.jobs[0].recordCount).toBe(3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 afterAll(async () => test.close());
 
 it('answers 50 concurrent test runs on 4 slots, each with its own records', async () => {
@@ -27,6 +55,9 @@ it('answers 50 concurrent test runs on 4 slots, each with its own records', asyn
     }
   })();
 
+  const statusTimes: { ms: number; busy: number }[] = [];
+  const status = pollStatus(statusTimes, 10);
+
   const answers = await Promise.all(
     Array.from({ length: 50 }, (_, n) =>
       test.call('POST', '/api/v1/tap/run', { name: 'echo', params: { n } }),
@@ -34,12 +65,16 @@ it('answers 50 concurrent test runs on 4 slots, each with its own records', asyn
   );
   clearInterval(sampler);
   await health;
+  await status;
 
   expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
   expect(answers.map((a) => a.body.records[0].n)).toEqual(Array.from({ length: 50 }, (_, n) => n));
   expect(peak).toBe(4);
   // /healthz never waits for a run slot.
   expect(Math.max(...healthTimes)).toBeLessThan(1000);
+  // Nor does a status query; some were answered while all four slots were taken.
+  expect(Math.max(...statusTimes.map((t) => t.ms))).toBeLessThan(1000);
+  expect(statusTimes.filter((t) => t.busy === 4).length).toBeGreaterThan(0);
   const runs = (await test.call('GET', '/api/v1/taps/echo/runs?limit=100')).body;
   expect(runs).toHaveLength(50);
 });
