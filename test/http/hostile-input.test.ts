@@ -223,6 +223,8 @@ function buildCases(bodyRoutes: BodyRoute[]): Case[] {
     { method: 'GET', url: '/api/v1/taps/people/runs?limit=abc' },
     { method: 'GET', url: '/api/v1/taps/people/runs?offset=-5' },
     { method: 'DELETE', url: '/api/v1/pipelines/people?force=maybe' },
+    { method: 'DELETE', url: '/api/v1/secrets/people?force=maybe' },
+    { method: 'DELETE', url: '/api/v1/secrets/people?force=true&force=false' },
     { method: 'GET', url: `/api/v1/taps/${'x'.repeat(300)}` },
     { method: 'DELETE', url: '/api/v1/taps/..%2F..%2Fetc' },
     { method: 'GET', url: '/api/v1/runs/' + 'r'.repeat(500) },
