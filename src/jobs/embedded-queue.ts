@@ -211,7 +211,9 @@ export class EmbeddedQueue implements JobQueue {
   }
 
   private async explain(job: Job, error: { processName: string; description: string }) {
-    const masker = this.deps.secrets.masker();
+    // Masked as its run was: with the values of the tap's own secret and the API keys.
+    const tap = await this.deps.store.taps.get(job.tap);
+    const masker = this.deps.secrets.maskerFor(tap?.secret ?? null);
     const explanation = await explainJobError(
       { pipeline: job.pipeline, processName: error.processName, description: error.description },
       {

@@ -170,6 +170,7 @@ export class RunService {
         'internal',
         'tapline could not complete the run; the server log has details',
       );
+      explanation = await this.explain(run, result);
     } finally {
       if (run.stagingPath && jobs === null) {
         await run.early?.load.cancel();
