@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
 import { TaplineError } from '../../errors/catalogue.js';
+import { rollupSchema } from '../../status/rollup-schema.js';
 import { errorResponses } from './schemas.js';
 
 const eventSchema = z.object({
@@ -17,30 +18,6 @@ const eventSchema = z.object({
   state: z.enum(['begin', 'processing', 'end']),
   code: z.enum(['info', 'warning', 'error']),
   description: z.string(),
-});
-
-const jobRollupSchema = z.object({
-  pipelineToken: z.string(),
-  pipeline: z.string(),
-  status: z.enum(['processing', 'success', 'warning', 'error', 'timed_out']),
-  startedAt: z.string(),
-  lastEventAt: z.string().nullable(),
-  elapsedMs: z.number(),
-  recordCount: z.number(),
-  lastError: z
-    .object({
-      processName: z.string(),
-      description: z.string(),
-      explanation: z.string().nullable(),
-    })
-    .nullable(),
-});
-
-const rollupSchema = z.object({
-  status: z.enum(['processing', 'success', 'warning', 'error']),
-  allDone: z.boolean().describe('True when there is at least one job and every job has ended.'),
-  jobCount: z.number().int(),
-  jobs: z.array(jobRollupSchema),
 });
 
 const token = z.string().max(100);
