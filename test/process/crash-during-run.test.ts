@@ -3,7 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { api, freePort, startServerProcess, waitForRollup } from '../support/server-process.js';
+import {
+  api,
+  freePort,
+  startServerProcess,
+  saveEventsTap,
+  waitForRollup,
+} from '../support/server-process.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-crash-run-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -31,21 +37,16 @@ it('a server killed while a script runs and its load has begun keeps nothing of 
   writeFileSync(path.join(dataDir, 'tapline.yaml'), 'jobs:\n  earlyLoadAfterBytes: 0\n');
   const port = await freePort();
   const first = await startServerProcess(dataDir, port);
-  await api(first.url, 'POST', '/pipelines', {
-    name: 'events',
-    destinations: [{ type: 'sqlite', table: 'events', writeMode: 'append' }],
-  });
-  await api(first.url, 'POST', '/taps', {
-    name: 'events',
-    targetPipeline: 'events',
-    script: `import os, time
+  await saveEventsTap(
+    first.url,
+    `import os, time
 def fetch():
     for i in range(10_000_000):
         if i % 10_000 == 0:
             time.sleep(0.05)
         yield {"id": i, "page": f"/products/{i % 977}", "ok": i % 2 == 0}
 `,
-  });
+  );
   const running = api(first.url, 'POST', '/tap/run', { name: 'events', mode: 'run' }).catch(
     () => 'connection lost',
   );

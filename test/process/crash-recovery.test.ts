@@ -7,6 +7,7 @@ import {
   api,
   freePort,
   startServerProcess,
+  saveEventsTap,
   waitForLoaderStart,
   waitForRollup,
 } from '../support/server-process.js';
@@ -19,19 +20,14 @@ it('finishes a job killed mid-load after a restart, with every row exactly once'
   writeFileSync(path.join(dataDir, 'tapline.yaml'), 'jobs:\n  earlyLoadAfterBytes: null\n');
   const port = await freePort();
   const first = await startServerProcess(dataDir, port);
-  await api(first.url, 'POST', '/pipelines', {
-    name: 'events',
-    destinations: [{ type: 'sqlite', table: 'events', writeMode: 'append' }],
-  });
-  await api(first.url, 'POST', '/taps', {
-    name: 'events',
-    targetPipeline: 'events',
-    script: `def fetch():
+  await saveEventsTap(
+    first.url,
+    `def fetch():
     for i in range(200_000):
         yield {"id": i, "kind": "click", "page": f"/products/{i % 977}", "ms": i * 7 % 1000,
                "agent": "Mozilla/5.0 (X11; Linux x86_64)", "ok": i % 3 == 0}
 `,
-  });
+  );
   const run = await api(first.url, 'POST', '/tap/run', { name: 'events', mode: 'run' });
   expect(run.body.recordCount).toBe(200_000);
 

@@ -7,6 +7,7 @@ import {
   api,
   freePort,
   startServerProcess,
+  saveEventsTap,
   waitForLoaderStart,
   waitForRollup,
 } from '../support/server-process.js';
@@ -23,20 +24,15 @@ it('on SIGTERM stops a script past the grace period, keeps the load, and loses n
   );
   const port = await freePort();
   const first = await startServerProcess(dataDir, port);
-  await api(first.url, 'POST', '/pipelines', {
-    name: 'events',
-    destinations: [{ type: 'sqlite', table: 'events', writeMode: 'append' }],
-  });
-  await api(first.url, 'POST', '/taps', {
-    name: 'events',
-    targetPipeline: 'events',
-    script: `def fetch():
+  await saveEventsTap(
+    first.url,
+    `def fetch():
     for i in range(200_000):
         yield {"id": i, "page": f"/products/{i % 977}", "agent": "Mozilla/5.0 (X11; Linux x86_64)",
                "ref": f"https://example.com/campaign/{i % 31}", "ms": i % 1000, "ok": i % 2 == 0,
                "country": "NZ", "amount": i / 100, "note": "an ordinary row of moderate size"}
 `,
-  });
+  );
   await api(first.url, 'POST', '/taps', {
     name: 'sleeper',
     script: 'import time\ndef fetch():\n    time.sleep(600)\n',
@@ -84,21 +80,16 @@ it('on SIGTERM mid-script, a run whose load had begun finishes, and its job load
     );
     const port = await freePort();
     const first = await startServerProcess(earlyDir, port);
-    await api(first.url, 'POST', '/pipelines', {
-      name: 'events',
-      destinations: [{ type: 'sqlite', table: 'events', writeMode: 'append' }],
-    });
-    await api(first.url, 'POST', '/taps', {
-      name: 'events',
-      targetPipeline: 'events',
-      script: `import time
+    await saveEventsTap(
+      first.url,
+      `import time
 def fetch():
     for i in range(100_000):
         if i % 10_000 == 0:
             time.sleep(0.2)
         yield {"id": i, "page": f"/products/{i % 977}"}
 `,
-    });
+    );
     const running = api(first.url, 'POST', '/tap/run', { name: 'events', mode: 'run' });
     await new Promise((resolve) => setTimeout(resolve, 700));
 

@@ -102,3 +102,12 @@ export async function waitForLoaderStart(url: string, publisherToken: string) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** Saves the pipeline `events` (appending to the warehouse table events) and a tap feeding it. */
+export async function saveEventsTap(url: string, script: string): Promise<void> {
+  await api(url, 'POST', '/pipelines', {
+    name: 'events',
+    destinations: [{ type: 'sqlite', table: 'events', writeMode: 'append' }],
+  });
+  await api(url, 'POST', '/taps', { name: 'events', targetPipeline: 'events', script });
+}
