@@ -26,6 +26,14 @@ SCRIPT_FILE = "tap.py"
 # errno.EFBIG on Linux and macOS; the errno module is one import fewer on every run.
 _EFBIG = 27
 TRACEBACK_FRAMES = 5
+# Address space above the memory limit that only the harness uses: after a MemoryError it
+# raises its soft limit to the hard one to build and send its report. A script can take this
+# margin too, and no more.
+MEMORY_MARGIN = 32 * 1024 * 1024
+# <linux/capability.h>, <linux/prctl.h>
+CAP_SYS_RESOURCE = 24
+PR_CAPBSET_DROP = 24
+CAPABILITY_VERSION_3 = 0x20080522
 
 
 class TapError(Exception):
@@ -356,21 +364,14 @@ def syntax_error_text(error):
     return text
 
 
-def set_memory_limit(limit):
-    import resource
-
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
 def set_limits(config):
-    """The per-process limits the kernel enforces, set before the script's code runs."""
+    """The per-process limits the kernel enforces, set before the script's code runs. Hard
+    limits too: a script may raise a soft limit up to its hard limit, never past it."""
     import resource
 
     if config["memoryBytes"]:
-        set_memory_limit(config["memoryBytes"])
+        limit = int(config["memoryBytes"])
+        lower(resource, resource.RLIMIT_AS, limit, limit + MEMORY_MARGIN)
     if config.get("cpuSeconds"):
         # SIGXCPU at the soft limit ends the process (Python leaves it at the default action);
         # the hard limit, a moment later, is SIGKILL for a script that ignores SIGXCPU.
@@ -384,6 +385,46 @@ def set_limits(config):
         lower(resource, resource.RLIMIT_FSIZE, size, size)
     # A core dump (SIGXCPU dumps core) could land in the working directory, uncounted.
     lower(resource, resource.RLIMIT_CORE, 0, 0)
+    drop_resource_capability()
+
+
+def drop_resource_capability():
+    """Root with CAP_SYS_RESOURCE may raise a hard limit as it likes, so the limits above would
+    bind it in name only. The capability goes from this process and, for root, from the
+    bounding set, since a program root runs gets every capability still in that set. Most
+    containers start without it; reading /proc first spares them the ctypes import."""
+    try:
+        with open("/proc/self/status") as status:
+            sets = dict(line.split(":", 1) for line in status if line.startswith("Cap"))
+        permitted = int(sets["CapPrm"], 16) >> CAP_SYS_RESOURCE & 1
+        bounding = int(sets["CapBnd"], 16) >> CAP_SYS_RESOURCE & 1
+    except (OSError, KeyError, ValueError):
+        return
+    if not permitted and not (bounding and os.geteuid() == 0):
+        return
+
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)
+    # Two {effective, permitted, inheritable} triples: capabilities 0-31, then 32-63.
+    data = (ctypes.c_uint32 * 6)()
+    dropped = (
+        (not bounding or libc.prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE, 0, 0, 0) == 0)
+        and libc.capget(header, data) == 0
+    )
+    if dropped:
+        keep = ~(1 << CAP_SYS_RESOURCE) & 0xFFFFFFFF
+        for index in range(3):
+            data[index] &= keep
+        dropped = libc.capset(header, data) == 0
+    if not dropped:
+        raise TapError(
+            "crashed",
+            "the harness could not drop the capability CAP_SYS_RESOURCE (%s), without which "
+            "the script could lift its own limits; run tapline without that capability, or "
+            "with CAP_SETPCAP as well" % os.strerror(ctypes.get_errno()),
+        )
 
 
 def lower(resource, which, soft, hard):

@@ -261,6 +261,72 @@ def fetch():
     expectNothingLeft(saved.cwd());
     expect(longestGapMs).toBeLessThan(500);
   });
+
+  it('keeps the limit when the script tries to lift it, then allocates 2.6 GB', async () => {
+    const saved = savingCwd('memory-lift-cwd');
+    // Under the 2 GiB default. The soft limit may rise only to the hard one, which leaves the
+    // harness 32 MiB to report in; past that the allocation fails at once, no page touched.
+    const result = await run(`${saved.prelude}
+import resource
+
+def fetch():
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        print("lifted")
+    except (ValueError, OSError):
+        print("refused")
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    print("hard limit", hard)
+    blob = b"x" * 2_600_000_000
+    return [{"bytes": len(blob)}]
+`);
+    expect(result.outcome).toBe('failure');
+    expect(result.failureKind).toBe('memory_limit');
+    expect(result.error).toBe(
+      'the script ran out of memory: it may use at most 2 GiB (2147483648 bytes) ' +
+        '(runner.memoryBytes in tapline.yaml). Yield records one at a time from a generator ' +
+        'instead of building a list of them, or raise runner.memoryBytes',
+    );
+    expect(result.logs).toBe('refused\nhard limit 2181038080\n');
+    expectNothingLeft(saved.cwd());
+  });
+
+  it('takes a capability from the harness and the programs it starts', async (context) => {
+    // CAP_SYS_RESOURCE would let root lift any hard limit. Containers often start without it,
+    // as this one may; CAP_NET_RAW stands in for it, through the harness's own function.
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const bounding = BigInt('0x' + /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)![1]);
+    context.skip(
+      process.getuid?.() !== 0 || ((bounding >> 13n) & 1n) === 0n,
+      'needs root with CAP_NET_RAW to stand in for CAP_SYS_RESOURCE',
+    );
+    const harnessDir = import.meta.dirname;
+    const output = execFileSync(
+      python,
+      [
+        '-c',
+        `
+import subprocess, sys
+sys.path.insert(0, ${JSON.stringify(harnessDir)})
+import harness
+harness.CAP_SYS_RESOURCE = 13
+harness.drop_resource_capability()
+print(subprocess.run(["grep", "^Cap[PEB]", "/proc/self/status"], capture_output=True,
+      text=True).stdout, end="")
+`,
+      ],
+      { encoding: 'utf8' },
+    );
+    const sets = Object.fromEntries(
+      output
+        .trim()
+        .split('\n')
+        .map((line) => line.split(':\t'))
+        .map(([name, hex]) => [name, (BigInt('0x' + hex) >> 13n) & 1n]),
+    );
+    expect(sets).toEqual({ CapPrm: 0n, CapEff: 0n, CapBnd: 0n });
+  });
 });
 
 describe('sandbox: CPU seconds', () => {
