@@ -21,7 +21,11 @@ const runnerSchema = z
       .int()
       .positive()
       .default(16 * 1024 * 1024),
-    /** Address-space limit of a script's process, in bytes. */
+    /**
+     * Memory a script may use, in bytes: the address space of each of its processes, and where
+     * a memory cgroup can be made (v2, or v1's memory controller) all of a run's processes
+     * together. Past it the run fails (memory_limit).
+     */
     memoryBytes: z
       .number()
       .int()

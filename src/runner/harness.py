@@ -544,18 +544,20 @@ def failure(writer, kind, error):
     return message
 
 
-def join_cgroup(procs_path):
-    """Moves this process into the run's cgroup before any of the script runs, so every
-    process the script starts is counted against the process limit and killed at the end."""
-    try:
-        with open(procs_path, "w") as procs:
-            procs.write(str(os.getpid()))
-    except OSError as error:
-        raise TapError(
-            "crashed",
-            "the harness could not join the run's cgroup %s (%s); tapline cannot bound the "
-            "script's processes there" % (procs_path, error.strerror),
-        )
+def join_cgroups(procs_paths):
+    """Moves this process into the run's cgroups (pids, and on cgroup v1 memory) before any of
+    the script runs, so every process the script starts is counted against the limits and
+    killed at the end."""
+    for procs_path in procs_paths:
+        try:
+            with open(procs_path, "w") as procs:
+                procs.write(str(os.getpid()))
+        except OSError as error:
+            raise TapError(
+                "crashed",
+                "the harness could not join the run's cgroup %s (%s); tapline cannot bound "
+                "the script's processes there" % (procs_path, error.strerror),
+            )
 
 
 def main():
@@ -563,7 +565,7 @@ def main():
     control = open(4, "wb")
     if config.get("cgroupProcs"):
         try:
-            join_cgroup(config["cgroupProcs"])
+            join_cgroups(config["cgroupProcs"])
         except TapError as error:
             message = {"type": "error", "kind": error.kind, "error": str(error), "count": 0,
                        "columns": [], "dataType": None}

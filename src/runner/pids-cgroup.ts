@@ -5,17 +5,13 @@
  * process group or session, and the cgroup is removed.
  */
 
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessLimit } from './process-limit.js';
-
-export type CgroupVersion = 1 | 2;
+import { type CgroupVersion, readControl, removeCgroup, writeControl } from './run-cgroups.js';
 
 /** Often enough that a breach ends the run before the script notices its failed forks. */
 const pollMs = 50;
-/** How long killing may take before the cgroup is left for the next server start to clear. */
-const killDeadlineMs = 5000;
 
 export class PidsCgroup implements ProcessLimit {
   readonly mechanism: 'cgroup-v2' | 'cgroup-v1';
@@ -70,7 +66,7 @@ export class PidsCgroup implements ProcessLimit {
 
   async breached(): Promise<boolean> {
     if (this.seenBreach) return true;
-    const events = await readFile(path.join(this.dir, 'pids.events'), 'utf8').catch(() => '');
+    const events = await readControl(this.dir, 'pids.events');
     this.seenBreach = Number(/^max (\d+)$/m.exec(events)?.[1] ?? 0) > 0;
     return this.seenBreach;
   }
@@ -80,51 +76,4 @@ export class PidsCgroup implements ProcessLimit {
     this.timer = undefined;
     await removeCgroup(this.dir);
   }
-}
-
-/**
- * Kills every process in a run cgroup and removes it. Forks are refused first (pids.max 0), so
- * the kill loop is not racing a fork bomb; v2's cgroup.kill does it in one write where the
- * kernel has it (5.14+), and the loop catches the rest.
- */
-export async function removeCgroup(dir: string): Promise<void> {
-  await writeControl(dir, 'pids.max', '0').catch(() => undefined);
-  await writeControl(dir, 'cgroup.kill', '1').catch(() => undefined);
-
-  const deadline = Date.now() + killDeadlineMs;
-  for (;;) {
-    const pids = await members(dir);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // ESRCH: it died between the read and the kill.
-      }
-    }
-    // A killed process leaves the cgroup once it has exited, a moment after the signal.
-    if (pids.length === 0) {
-      try {
-        await rmdir(dir);
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      }
-    }
-    if (Date.now() > deadline) return;
-    await sleep(10);
-  }
-}
-
-async function members(dir: string): Promise<number[]> {
-  const text = await readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map(Number)
-    .filter((pid) => pid > 0);
-}
-
-/** Writes an existing control file; never creates one (v1 has no cgroup.kill). */
-function writeControl(dir: string, name: string, value: string): Promise<void> {
-  return writeFile(path.join(dir, name), value, { flag: 'r+' });
 }

@@ -17,6 +17,10 @@ export interface ScriptRunRequest {
   python: string;
   logBytes: number;
   maxRecordBytes: number;
+  /**
+   * Memory the script may use: the address space of each of its processes (RLIMIT_AS), and
+   * where a memory cgroup can be made, all of the run's processes together.
+   */
   memoryBytes: number;
   /*
    * The limits below are optional so that callers built before them keep working; one left

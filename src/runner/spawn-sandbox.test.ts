@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { removeCgroup } from './pids-cgroup.js';
+import { MemoryCgroup } from './memory-cgroup.js';
 import { openProcessLimit } from './process-limit.js';
+import { removeCgroup } from './run-cgroups.js';
 import type { ScriptRunRequest, ScriptRunResult } from './script-run.js';
 import { runScript } from './spawn.js';
 
@@ -23,10 +24,20 @@ const probe = await openProcessLimit(1);
 await probe.close();
 const hasCgroup = probe.mechanism !== 'process-group';
 
+/** The memory cgroup runs get here, if any; asked at test time, as the runner asks per run. */
+async function memoryCgroup(): Promise<MemoryCgroup['mechanism'] | null> {
+  const processes = await openProcessLimit(1);
+  const memory = await MemoryCgroup.open(64 * mib, processes);
+  await processes.close();
+  await memory?.close();
+  return memory?.mechanism ?? null;
+}
+
 /** This worker's run cgroups: the runner names them `<server pid>-<n>`. */
 function ownCgroups(): string[] {
   const parents = [
     '/sys/fs/cgroup/pids/tapline',
+    ...readCgroupV1Path('memory').map((own) => path.join('/sys/fs/cgroup/memory', own, 'tapline')),
     ...readCgroupV2Parent().map((own) => path.join('/sys/fs/cgroup', own, 'tapline')),
   ];
   return parents.flatMap((parent) => {
@@ -38,6 +49,13 @@ function ownCgroups(): string[] {
       return [];
     }
   });
+}
+
+function readCgroupV1Path(controller: string): string[] {
+  const line = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .find((entry) => entry.split(':')[1]?.split(',').includes(controller));
+  return line === undefined ? [] : [line.split(':').slice(2).join(':')];
 }
 
 function readCgroupV2Parent(): string[] {
@@ -139,7 +157,9 @@ describe('sandbox: how the tests look for leftovers', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(processesIn(saved.cwd()).length).toBeGreaterThan(0);
-    if (hasCgroup) expect(ownCgroups()).toHaveLength(1);
+    // A pids cgroup, and on cgroup v1 a memory cgroup beside it.
+    const cgroups = (hasCgroup ? 1 : 0) + ((await memoryCgroup()) === 'cgroup-v1' ? 1 : 0);
+    expect(ownCgroups()).toHaveLength(cgroups);
     expect((await running).failureKind).toBe('timeout');
     expectNothingLeft(saved.cwd());
   });
@@ -290,6 +310,45 @@ def fetch():
     );
     expect(result.logs).toBe('refused\nhard limit 2181038080\n');
     expectNothingLeft(saved.cwd());
+  });
+
+  it('stops forked children that together pass the limit, each under it', async (context) => {
+    context.skip(
+      (await memoryCgroup()) === null,
+      'no writable memory cgroup (v2 memory.max or the v1 memory controller) here: only the ' +
+        'per-process limit applies, which each child keeps to',
+    );
+    const saved = savingCwd('memory-fork-cwd');
+    const { result, longestGapMs } = await runWatchingLoop(
+      `${saved.prelude}
+import os, time
+
+def fetch():
+    children = []
+    for _ in range(4):
+        pid = os.fork()
+        if pid == 0:
+            # 150 MB written, so every page is resident; well under the 256 MiB per process.
+            blob = b"x" * 150_000_000
+            time.sleep(60)
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    return [{"children": len(children)}]
+`,
+      { memoryBytes: 256 * mib, timeoutSeconds: 30 },
+    );
+    expect(result.outcome).toBe('failure');
+    expect(result.failureKind).toBe('memory_limit');
+    expect(result.error).toBe(
+      'the script ran out of memory: it may use at most 256 MiB (268435456 bytes) ' +
+        '(runner.memoryBytes in tapline.yaml). Yield records one at a time from a generator ' +
+        'instead of building a list of them, or raise runner.memoryBytes',
+    );
+    expect(result.durationMs).toBeLessThan(10_000);
+    expectNothingLeft(saved.cwd());
+    expect(longestGapMs).toBeLessThan(500);
   });
 
   it('takes a capability from the harness and the programs it starts', async (context) => {

@@ -4,8 +4,9 @@
  * streams back (logs on stdout+stderr, records on fd 3, the final report on fd 4).
  *
  * The sandbox: the harness sets the kernel's per-process limits (memory, CPU seconds, file
- * size); the run's processes are bounded and found by process-limit.ts; the working directory,
- * the records and the printed output are bounded here. A breach of any ends the run as a
+ * size); the run's processes are bounded and found by process-limit.ts, and its memory as a
+ * whole by memory-cgroup.ts where the kernel allows; the working directory, the records and
+ * the printed output are bounded here. A breach of any ends the run as a
  * failure whose message names the limit and the setting that raises it.
  *
  * Whatever the script does ends as a ScriptRunResult; runScript throws only when tapline itself
@@ -34,6 +35,7 @@ import {
   timeoutMessage,
 } from './failure-messages.js';
 import { LogCapture } from './log-capture.js';
+import { MemoryCgroup } from './memory-cgroup.js';
 import { drain } from './pipe-drain.js';
 import { openProcessLimit, type ProcessLimit } from './process-limit.js';
 import { resolvePython } from './python-path.js';
@@ -86,6 +88,12 @@ type Limits = Required<
   >
 >;
 
+/** What bounds the run's processes: always a process limit, a memory cgroup where possible. */
+interface RunCgroups {
+  processes: ProcessLimit;
+  memory: MemoryCgroup | null;
+}
+
 function limitsOf(request: ScriptRunRequest): Limits {
   return {
     cpuSeconds: request.cpuSeconds ?? sandboxDefaults.cpuSeconds,
@@ -104,12 +112,14 @@ export async function runScript(request: ScriptRunRequest): Promise<ScriptRunRes
 
   const limits = limitsOf(request);
   const workDir = await mkdtemp(path.join(tmpdir(), 'tapline-run-'));
-  const processLimit = await openProcessLimit(limits.maxProcesses);
+  const processes = await openProcessLimit(limits.maxProcesses);
+  const memory = await MemoryCgroup.open(request.memoryBytes, processes);
   try {
     await writeFile(path.join(workDir, scriptFile), request.script);
-    return await execute(request, limits, processLimit, workDir, startedAt);
+    return await execute(request, limits, { processes, memory }, workDir, startedAt);
   } finally {
-    await processLimit.close();
+    await processes.close();
+    await memory?.close();
     // Without a cgroup, a process that escaped the group may still be writing here; retries
     // cover that race.
     await rm(workDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
@@ -119,7 +129,7 @@ export async function runScript(request: ScriptRunRequest): Promise<ScriptRunRes
 async function execute(
   request: ScriptRunRequest,
   limits: Limits,
-  processLimit: ProcessLimit,
+  cgroups: RunCgroups,
   workDir: string,
   startedAt: number,
 ): Promise<ScriptRunResult> {
@@ -134,7 +144,9 @@ async function execute(
     memoryBytes: request.memoryBytes,
     cpuSeconds: limits.cpuSeconds,
     maxFileBytes: limits.maxWorkdirBytes + 1,
-    cgroupProcs: processLimit.procsPath,
+    cgroupProcs: [cgroups.processes.procsPath, cgroups.memory?.procsPath ?? null].filter(
+      (procsPath) => procsPath !== null,
+    ),
   };
   const child = spawn(python, ['-u', '-B', harnessPath, JSON.stringify(harnessConfig)], {
     cwd: workDir,
@@ -162,10 +174,15 @@ async function execute(
     killGroup();
   };
 
+  const memoryFailure: Failure = {
+    kind: 'memory_limit',
+    error: memoryMessage(request.memoryBytes),
+  };
   if (child.pid !== undefined) {
-    processLimit.watch(child.pid, () =>
+    cgroups.processes.watch(child.pid, () =>
       stop({ kind: 'process_limit', error: processMessage(limits.maxProcesses) }),
     );
+    cgroups.memory?.watch(() => stop(memoryFailure));
   }
   const workdir = new WorkdirWatch(workDir, limits.maxWorkdirBytes);
   workdir.watch(() => stop({ kind: 'disk_limit', error: diskMessage(limits.maxWorkdirBytes) }));
@@ -224,15 +241,18 @@ async function execute(
   // Background children the script started must not outlive the run.
   killGroup();
 
-  // A breach between the last poll and the exit still counts; the cgroup must still exist.
-  if (stopped === undefined && (await processLimit.breached())) {
+  // A breach between the last poll and the exit still counts; the cgroups must still exist.
+  if (stopped === undefined && (await cgroups.processes.breached())) {
     stopped = { kind: 'process_limit', error: processMessage(limits.maxProcesses) };
   }
+  // An OOM kill leaves no report and no MemoryError in the logs, only a SIGKILL.
+  if (stopped === undefined && (await cgroups.memory?.breached())) stopped = memoryFailure;
   if (stopped === undefined && !('startError' in exited) && (await workdir.breached())) {
     stopped = { kind: 'disk_limit', error: diskMessage(limits.maxWorkdirBytes) };
   }
   // Kills what is left, setsid escapees included, so no pipe is held open by them.
-  await processLimit.close();
+  await cgroups.processes.close();
+  await cgroups.memory?.close();
 
   if ('startError' in exited) {
     for (const stream of child.stdio) stream?.destroy();
