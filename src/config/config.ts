@@ -44,6 +44,8 @@ const runnerSchema = z
     maxRunRecordBytes: z.number().int().positive().default(sandboxDefaults.maxRunRecordBytes),
     /** Bytes a script may print in all; only logBytes of them are kept (output_limit). */
     maxOutputBytes: z.number().int().positive().default(sandboxDefaults.maxOutputBytes),
+    /** Bytes of one printed line; a longer line fails the run (output_limit). */
+    maxLogLineBytes: z.number().int().positive().default(sandboxDefaults.maxLogLineBytes),
     /** Scripts that may run at once; more wait in line. */
     maxConcurrentRuns: z.number().int().positive().default(4),
     /** Runs that may wait for a slot; past it requests get 503 with Retry-After. */

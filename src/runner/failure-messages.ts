@@ -85,6 +85,14 @@ export function outputMessage(maxOutputBytes: number): string {
   );
 }
 
+export function logLineMessage(maxLogLineBytes: number): string {
+  return (
+    `the script printed a single line longer than ${formatBytes(maxLogLineBytes)} and was ` +
+    `stopped; print a line's length or its first few hundred characters rather than a whole ` +
+    `response or list, or raise runner.maxLogLineBytes in tapline.yaml`
+  );
+}
+
 export const abortedMessage = 'the run was stopped before it finished (tapline is shutting down)';
 
 export function crashedMessage(code: number | null, signal: string | null): string {

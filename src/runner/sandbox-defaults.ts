@@ -25,4 +25,9 @@ export const sandboxDefaults = {
   maxRunRecordBytes: 10 * gib,
   /** Bytes a script may print in all; the kept logs are capped far lower by logBytes. */
   maxOutputBytes: 64 * mib,
+  /**
+   * Bytes of one printed line. A line that long is a whole response or a list of records
+   * printed at once, no log a person reads, and far past what logBytes keeps.
+   */
+  maxLogLineBytes: mib,
 } as const;

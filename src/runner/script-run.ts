@@ -36,6 +36,8 @@ export interface ScriptRunRequest {
   maxRunRecordBytes?: number;
   /** Bytes the script may print in all before it is stopped (the kept logs are logBytes). */
   maxOutputBytes?: number;
+  /** Bytes of one printed line (stdout or stderr) before the script is stopped. */
+  maxLogLineBytes?: number;
   /**
    * Run mode: the NDJSON file records stream into as the script yields them. Without it a
    * run-mode run counts its records and keeps none (no target pipeline).

@@ -485,7 +485,8 @@ def fetch():
     sys.stdout.write("x" * 10_000_000 + "\\n")
     time.sleep(600)
 `,
-      { maxOutputBytes: 4 * mib, logBytes: 64 * 1024 },
+      // The line limit raised past the line, so this is the total the run is stopped by.
+      { maxOutputBytes: 4 * mib, maxLogLineBytes: 16 * mib, logBytes: 64 * 1024 },
     );
     expect(result.outcome).toBe('failure');
     expect(result.failureKind).toBe('output_limit');
@@ -501,6 +502,58 @@ def fetch():
     expect(result.durationMs).toBeLessThan(5000);
     expectNothingLeft(saved.cwd());
     expect(longestGapMs).toBeLessThan(500);
+  });
+
+  it('ends a 10 MB line under the default settings, naming the line limit', async () => {
+    const saved = savingCwd('line-cwd');
+    const before = process.memoryUsage().rss;
+    const { result, longestGapMs } = await runWatchingLoop(`${saved.prelude}
+import sys, time
+
+def fetch():
+    sys.stdout.write("x" * 10_000_000 + "\\n")
+    time.sleep(600)
+`);
+    expect(result.outcome).toBe('failure');
+    expect(result.failureKind).toBe('output_limit');
+    expect(result.error).toBe(
+      'the script printed a single line longer than 1 MiB (1048576 bytes) and was stopped; ' +
+        "print a line's length or its first few hundred characters rather than a whole " +
+        'response or list, or raise runner.maxLogLineBytes in tapline.yaml',
+    );
+    expect(Buffer.byteLength(result.logs)).toBeLessThanOrEqual(1024 * 1024);
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * mib);
+    expect(result.durationMs).toBeLessThan(5000);
+    expectNothingLeft(saved.cwd());
+    expect(longestGapMs).toBeLessThan(500);
+  });
+
+  it('lets a chatty script print 100,000 short lines under the default settings', async () => {
+    const result = await run(`
+def fetch():
+    for n in range(100_000):
+        print("fetched page", n, "of 100000")
+    return [{"pages": 100_000}]
+`);
+    expect(result.outcome).toBe('success');
+    expect(result.records).toEqual([{ pages: 100_000 }]);
+    expect(result.logs.startsWith('fetched page 0 of 100000\n')).toBe(true);
+    expect(result.logs.endsWith('fetched page 99999 of 100000\n')).toBe(true);
+  });
+
+  it('takes a progress bar redrawn with carriage returns as short lines', async () => {
+    // 200,000 redraws, about 5 MB with no newline: one line to a pipe, many on a screen.
+    const result = await run(`
+import sys
+
+def fetch():
+    for n in range(200_000):
+        sys.stderr.write("\\rdownloading %6d/200000" % n)
+    sys.stderr.write("\\n")
+    return [{"done": True}]
+`);
+    expect(result.outcome).toBe('success');
+    expect(result.logs.endsWith('\rdownloading 199999/200000\n')).toBe(true);
   });
 });
 

@@ -5,8 +5,8 @@
  *
  * The sandbox: the harness sets the kernel's per-process limits (memory, CPU seconds, file
  * size); the run's processes are bounded and found by process-limit.ts, and its memory as a
- * whole by memory-cgroup.ts where the kernel allows; the working directory, the records and
- * the printed output are bounded here. A breach of any ends the run as a
+ * whole by memory-cgroup.ts where the kernel allows; the working directory, the records, the
+ * printed output and its longest line are bounded here. A breach of any ends the run as a
  * failure whose message names the limit and the setting that raises it.
  *
  * Whatever the script does ends as a ScriptRunResult; runScript throws only when tapline itself
@@ -26,6 +26,7 @@ import {
   cpuMessage,
   crashedMessage,
   diskMessage,
+  logLineMessage,
   memoryMessage,
   outputMessage,
   processMessage,
@@ -35,6 +36,7 @@ import {
   timeoutMessage,
 } from './failure-messages.js';
 import { LogCapture } from './log-capture.js';
+import { LogLineLength } from './log-line-length.js';
 import { MemoryCgroup } from './memory-cgroup.js';
 import { drain } from './pipe-drain.js';
 import { openProcessLimit, type ProcessLimit } from './process-limit.js';
@@ -84,7 +86,12 @@ type Exit = { code: number | null; signal: NodeJS.Signals | null } | { startErro
 type Limits = Required<
   Pick<
     ScriptRunRequest,
-    'cpuSeconds' | 'maxProcesses' | 'maxWorkdirBytes' | 'maxRunRecordBytes' | 'maxOutputBytes'
+    | 'cpuSeconds'
+    | 'maxProcesses'
+    | 'maxWorkdirBytes'
+    | 'maxRunRecordBytes'
+    | 'maxOutputBytes'
+    | 'maxLogLineBytes'
   >
 >;
 
@@ -101,6 +108,7 @@ function limitsOf(request: ScriptRunRequest): Limits {
     maxWorkdirBytes: request.maxWorkdirBytes ?? sandboxDefaults.maxWorkdirBytes,
     maxRunRecordBytes: request.maxRunRecordBytes ?? sandboxDefaults.maxRunRecordBytes,
     maxOutputBytes: request.maxOutputBytes ?? sandboxDefaults.maxOutputBytes,
+    maxLogLineBytes: request.maxLogLineBytes ?? sandboxDefaults.maxLogLineBytes,
   };
 }
 
@@ -187,16 +195,21 @@ async function execute(
   const workdir = new WorkdirWatch(workDir, limits.maxWorkdirBytes);
   workdir.watch(() => stop({ kind: 'disk_limit', error: diskMessage(limits.maxWorkdirBytes) }));
 
-  // LogCapture keeps chunks, not lines, so a 10 MB line costs no more than its budget.
+  // LogCapture keeps chunks, not lines, so a 10 MB line costs no more than its budget; each
+  // stream's lines are measured apart, since the two pipes' chunks interleave.
   const logs = new LogCapture(request.logBytes);
-  const onLog = (chunk: Buffer) => {
+  const onLog = (lines: LogLineLength) => (chunk: Buffer) => {
     logs.write(chunk);
-    if (logs.totalBytes > limits.maxOutputBytes && stopped === undefined) {
+    lines.write(chunk);
+    if (stopped !== undefined) return;
+    if (logs.totalBytes > limits.maxOutputBytes) {
       stop({ kind: 'output_limit', error: outputMessage(limits.maxOutputBytes) });
+    } else if (lines.longest > limits.maxLogLineBytes) {
+      stop({ kind: 'output_limit', error: logLineMessage(limits.maxLogLineBytes) });
     }
   };
-  stdout!.on('data', onLog);
-  stderr!.on('data', onLog);
+  stdout!.on('data', onLog(new LogLineLength()));
+  stderr!.on('data', onLog(new LogLineLength()));
 
   const records = new RecordPipe({
     keep: request.mode === 'test',
