@@ -4,6 +4,11 @@
  * serves both, with the controllers delegated to it; on v1 each controller has its own
  * hierarchy and so its own parent. A run's cgroups are named `<server pid>-<random>`, so a
  * server can tell a dead server's leftovers (removed when it first looks) from a live one's.
+ *
+ * Not yet bound: a script runs as the server's user, so under root it may write these control
+ * files itself, raising its own limits or moving to another cgroup. The cgroups stop scripts
+ * that run away, not one that sets out to escape them; that needs scripts to run as a user of
+ * their own.
  */
 
 import { randomBytes } from 'node:crypto';
