@@ -235,6 +235,7 @@ export class RunService {
       maxWorkdirBytes: runner.maxWorkdirBytes,
       maxRunRecordBytes: runner.maxRunRecordBytes,
       maxOutputBytes: runner.maxOutputBytes,
+      maxLogLineBytes: runner.maxLogLineBytes,
       ...(stagingPath ? { stagingPath, onStaged: (bytes) => this.staged(run, bytes) } : {}),
       signal: this.shutdown.signal,
     });
