@@ -156,6 +156,9 @@ async function execute(
       (procsPath) => procsPath !== null,
     ),
   };
+  // Known shortcoming: the script runs as the server's own user, so it can read what the server
+  // can, the data directory and its secret.key included. Running scripts as a user of their own
+  // is not built yet (README, Limitations).
   const child = spawn(python, ['-u', '-B', harnessPath, JSON.stringify(harnessConfig)], {
     cwd: workDir,
     env,
