@@ -63,6 +63,35 @@ export function runCliUnread(
   });
 }
 
+/**
+ * Runs `tapline ARGS` on a pseudo-terminal (util-linux `script`), as a person at a terminal
+ * would; stdout and stderr arrive together, as the terminal shows them.
+ */
+export function runCliOnTerminal(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing; run npm run build first`);
+  const command = [process.execPath, cliPath, ...args].map(shellQuote).join(' ');
+  const terminalEnv = cliEnv(env);
+  if (!('NO_COLOR' in env)) delete terminalEnv.NO_COLOR;
+  return new Promise((resolve) => {
+    execFile(
+      'script',
+      ['--quiet', '--return', '--command', command, '/dev/null'],
+      { env: terminalEnv, timeout: 60_000 },
+      (error, stdout) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, output: stdout });
+      },
+    );
+  });
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 export interface CliServer {
   url: string;
   dataDir: string;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type CliServer, runCli, startCliServer } from './cli-process.js';
+import { type CliServer, runCli, runCliOnTerminal, startCliServer } from './cli-process.js';
 
 // What the CLI says about a load: its tokens, what landed, and what was rejected or failed.
 
@@ -136,4 +136,20 @@ it('exits 1 when the load fails, with the error and its explanation under the to
   const status = await tapline('status', publisherToken);
   expect(status.code).toBe(1);
   expect(status.stdout).toContain(lines.slice(total).join('\n'));
+});
+
+it('on a terminal, colours its words and draws the load live; NO_COLOR turns colours off', async () => {
+  const env = { TAPLINE_URL: server.url };
+  const escape = '\u001b[';
+
+  const run = await runCliOnTerminal(['tap', 'run', 'single', '--wait'], env);
+
+  expect(run.code).toBe(0);
+  // Each job's line is drawn over a cleared line, so the next poll can draw it again in place.
+  expect(run.output).toMatch(/\u001b\[2K {2}single {2}[0-9a-f-]{36} {2}\u001b\[32msuccess/);
+  expect(run.output).toContain(`${escape}32m`);
+
+  const plain = await runCliOnTerminal(['tap', 'test', 'single'], { ...env, NO_COLOR: '1' });
+  expect(plain.output).toContain('success: 1 record');
+  expect(plain.output).not.toMatch(/\u001b\[\d+m/);
 });
