@@ -88,6 +88,19 @@ describe('EarlyLoad', () => {
     );
   });
 
+  it('commits nothing once the file has ended until the run hands it the job', async () => {
+    const staged = stageAndFollow('tok-ended');
+    staged.write(lines(0, 3000));
+    staged.end();
+    await settle();
+    expect(tableRows()).toBe('no table');
+
+    // The run failed after all (say its job could not be recorded): nothing may remain.
+    await staged.load.cancel();
+
+    expect(tableRows()).toBe('no table');
+  });
+
   it('rolls everything back when the run ends without a job', async () => {
     const staged = stageAndFollow('tok-cancel');
     staged.write(lines(0, 4000));

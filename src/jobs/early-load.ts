@@ -7,7 +7,8 @@ type Settled = { result: LoadJobResult } | { error: unknown };
 /**
  * A job's load that begins while its script is still running: it reads the staging file as it
  * grows, so a large run's records are checked and written by Node while Python produces them.
- * It is speculative until the run ends, and its events wait in a buffer until then:
+ * It is speculative until the run ends: its events wait in a buffer, and once every record is
+ * written it waits, uncommitted, for the run to hand it the job:
  * - the run succeeded: the queue adopts it as the job's load, the buffered events go out, and it
  *   reads on to the end of the file and commits;
  * - the run failed or returned nothing: `cancel` rolls it back, and nothing of it was visible;
@@ -22,6 +23,9 @@ export class EarlyLoad {
   private readonly buffered: JobEvent[] = [];
   private emit: ((event: JobEvent) => Promise<void>) | undefined;
   private readonly settled: Promise<Settled>;
+  /** Resolves once the run hands over the job (adopt) or the load is stopped. */
+  private readonly handedOver: Promise<void>;
+  private handOver!: () => void;
 
   constructor(input: {
     job: LoadJobInput['job'];
@@ -30,10 +34,13 @@ export class EarlyLoad {
     progress: StagingProgress;
   }) {
     const load = this;
+    this.handedOver = new Promise((resolve) => (this.handOver = resolve));
+    this.stop.signal.addEventListener('abort', () => this.handOver(), { once: true });
     this.settled = loadJob({
       ...input,
       emit: (event) => this.forward(event),
       signal: this.stop.signal,
+      beforeCommit: () => this.handedOver,
       early: {
         get adopted() {
           return load.phase === 'adopted';
@@ -62,12 +69,18 @@ export class EarlyLoad {
     if (this.phase === 'speculating') this.phase = 'adopted';
     while (this.buffered.length > 0) await emit(this.buffered.shift()!);
     this.emit = emit;
-    if (signal.aborted) this.stop.abort(signal.reason);
-    signal.addEventListener('abort', () => this.stop.abort(signal.reason), { once: true });
+    const onStop = () => this.stop.abort(signal.reason);
+    if (signal.aborted) onStop();
+    signal.addEventListener('abort', onStop, { once: true });
+    this.handOver();
 
-    const settled = await this.settled;
-    if ('error' in settled) throw settled.error;
-    return settled.result;
+    try {
+      const settled = await this.settled;
+      if ('error' in settled) throw settled.error;
+      return settled.result;
+    } finally {
+      signal.removeEventListener('abort', onStop);
+    }
   }
 
   /** The run ended without a job: rolls back whatever was written. Never throws. */

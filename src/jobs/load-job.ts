@@ -28,6 +28,11 @@ export interface LoadJobInput {
   progress?: StagingProgress;
   /** Set for an early load: how its loaders take warehouse locks (see LoadContext.early). */
   early?: LoadContext['early'];
+  /**
+   * Awaited after every record has passed its checks and before any destination commits: an
+   * early load waits here until its run has handed it the job, so nothing is visible before.
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 export interface LoadJobResult {
@@ -145,6 +150,10 @@ class JobLoad {
         'info',
         `transformed ${counted(stages.transformed, 'record')}`,
       );
+    }
+    if (this.input.beforeCommit) {
+      await this.input.beforeCommit();
+      if (this.input.signal?.aborted) throw this.aborted();
     }
     await this.finishLoaders();
 

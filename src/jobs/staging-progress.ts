@@ -12,7 +12,7 @@ export interface StagingExtent {
 export class StagingProgress {
   private size = 0;
   private ended = false;
-  private waiters: (() => void)[] = [];
+  private waiters = new Set<() => void>();
 
   /** A file that is already complete: readers get its whole size at once. */
   static complete(size: number): StagingProgress {
@@ -41,19 +41,23 @@ export class StagingProgress {
       signal?.throwIfAborted();
       if (this.size > offset || this.ended) return { size: this.size, ended: this.ended };
       await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.waiters.push(() => {
+        const wake = () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
-        });
+        };
+        const onAbort = () => {
+          this.waiters.delete(wake);
+          resolve();
+        };
+        this.waiters.add(wake);
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
   }
 
   private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
+    const waiters = [...this.waiters];
+    this.waiters.clear();
     for (const wake of waiters) wake();
   }
 }
