@@ -293,13 +293,24 @@ export class RunService {
       const job = this.structuredJob(run, result.recordCount);
       jobs = [job];
       const early = run.early?.load;
-      if (!early || early.gaveWay) {
+      if (early && !early.gaveWay && (await this.pipelineUnchanged(run))) {
+        const inHand = await queue.submitInHand(job, (emit, signal) => early.adopt(emit, signal));
+        if (!inHand) await early.cancel();
+      } else {
+        // A load begun for a pipeline that has changed since is dropped: the job is loaded
+        // from the queue with the pipeline as it is now, as a job of a smaller run would be.
+        await early?.cancel();
         await queue.submit(jobs);
-      } else if (!(await queue.submitInHand(job, (emit, signal) => early.adopt(emit, signal)))) {
-        await early.cancel();
       }
     }
     return { publisherToken, pipelineTokens: jobs.map((job) => job.pipelineToken) };
+  }
+
+  /** Whether the target pipeline is still the one the run found at its start. */
+  private async pipelineUnchanged(run: ActiveRun): Promise<boolean> {
+    const stored = await this.deps.store.pipelines.get(run.tap.targetPipeline!);
+    if (!stored) return false;
+    return JSON.stringify(pipelineSchema.parse(stored.definition)) === JSON.stringify(run.pipeline);
   }
 
   private async explain(run: ActiveRun, result: ScriptRunResult): Promise<Explanation | null> {
