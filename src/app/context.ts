@@ -60,7 +60,12 @@ export async function createContext(
   }
   const unlock = lockDataDir(config.dataDir);
   const store = openSqliteStore(config.dataDir);
-  const abandoned = await store.runs.abandonRunning('the server stopped while this run was going');
+  const abandoned = await store.runs.abandonRunning(
+    'the server stopped while this run was going',
+    'The server stopped after this run had handed its records to the pipeline, before the ' +
+      "run's own record was complete: its records load as usual, but its logs and its new " +
+      'state were not kept, so the next run fetches the same window again.',
+  );
   if (abandoned > 0)
     logger.warn({ runs: abandoned }, 'marked runs left running by a stopped server as failed');
   const orphans = await removeOrphanStaging(config.dataDir, store);
@@ -83,6 +88,8 @@ export async function createContext(
   const taps = new TapService(store);
   const status = new StatusService(store, config.jobs.timeoutSeconds * 1000);
   const state = new StateCommitter(store);
+  const committed = await state.commitPending();
+  if (committed > 0) logger.warn({ runs: committed }, 'committed states a stopped server left');
   const queue = new EmbeddedQueue({ config, store, status, state, secrets, logger });
   const slots = new RunSlots(config.runner.maxConcurrentRuns, config.runner.maxQueuedRuns);
   const runs = new RunService({ config, store, taps, secrets, queue, state, logger, slots });

@@ -191,9 +191,20 @@ export interface RunStore {
   last(tap: string, mode: RunMode): Promise<Run | undefined>;
   /** The id of a run of the tap still going (either mode), or undefined. */
   running(tap: string): Promise<string | undefined>;
-  /** Marks runs left `running` by a process that died; returns how many. */
-  abandonRunning(reason: string): Promise<number>;
+  /**
+   * Settles runs left `running` by a process that died; returns how many. A run that had
+   * already handed its records to jobs becomes a success whose record says what was lost (its
+   * logs and new state) in `explanation`; any other becomes a failure with `reason`.
+   */
+  abandonRunning(reason: string, handedOver: string): Promise<number>;
   markStateCommitted(id: string): Promise<void>;
+  /** Whether a run of the same tap that started after this one has committed its state. */
+  laterStateCommitted(id: string): Promise<boolean>;
+  /**
+   * Runs with a target pipeline, oldest first, whose new state waits only for its commit:
+   * every job succeeded (or there were none), and no later run of the tap committed a state.
+   */
+  pendingStateCommits(): Promise<string[]>;
 }
 
 export interface StateStore {

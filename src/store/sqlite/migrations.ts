@@ -125,4 +125,9 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'jobs by run, for the recovery of runs a stopped server left unfinished',
+    sql: `CREATE INDEX jobs_by_run ON jobs (run_id, seq);`,
+  },
 ];

@@ -85,6 +85,24 @@ export function sqliteRunStore(db: Db): RunStore {
     return { started: true as const };
   });
 
+  const handOverRuns = db.prepare(
+    `UPDATE runs SET status = 'success', persisted = 1, persisted_reason = NULL, error = NULL,
+       publisher_token = (SELECT publisher_token FROM jobs WHERE jobs.run_id = runs.id LIMIT 1),
+       pipeline_tokens = (SELECT json_group_array(pipeline_token) FROM
+         (SELECT pipeline_token FROM jobs WHERE jobs.run_id = runs.id ORDER BY seq)),
+       record_count = (SELECT sum(record_count) FROM jobs WHERE jobs.run_id = runs.id),
+       explanation = @handedOver, explanation_source = 'rules', finished_at = @at
+     WHERE status = 'running' AND EXISTS (SELECT 1 FROM jobs WHERE jobs.run_id = runs.id)`,
+  );
+  const failRuns = db.prepare(
+    `UPDATE runs SET status = 'failure', error = @reason, finished_at = @at,
+       persisted_reason = 'run_error' WHERE status = 'running'`,
+  );
+  const abandon = db.transaction((reason: string, handedOver: string) => {
+    const at = now();
+    return handOverRuns.run({ handedOver, at }).changes + failRuns.run({ reason, at }).changes;
+  });
+
   return {
     async start(run) {
       return start.immediate(run);
@@ -138,16 +156,35 @@ export function sqliteRunStore(db: Db): RunStore {
         .pluck()
         .get(tap);
     },
-    async abandonRunning(reason) {
-      return db
-        .prepare(
-          `UPDATE runs SET status = 'failure', error = ?, finished_at = ?,
-            persisted_reason = 'run_error' WHERE status = 'running'`,
-        )
-        .run(reason, now()).changes;
+    async abandonRunning(reason, handedOver) {
+      return abandon.immediate(reason, handedOver);
     },
     async markStateCommitted(id) {
       db.prepare('UPDATE runs SET state_committed = 1 WHERE id = ?').run(id);
+    },
+    async laterStateCommitted(id) {
+      const later = db
+        .prepare(
+          `SELECT 1 FROM runs AS later JOIN runs AS this ON later.tap = this.tap
+           WHERE this.id = ? AND later.seq > this.seq AND later.state_committed = 1 LIMIT 1`,
+        )
+        .get(id);
+      return later !== undefined;
+    },
+    async pendingStateCommits() {
+      return db
+        .prepare<[], string>(
+          `SELECT id FROM runs WHERE update_state = 1 AND state_committed = 0
+             AND status IN ('success', 'no_records') AND new_state IS NOT NULL
+             AND target_pipeline IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.run_id = runs.id
+               AND jobs.status != 'succeeded')
+             AND NOT EXISTS (SELECT 1 FROM runs AS later WHERE later.tap = runs.tap
+               AND later.seq > runs.seq AND later.state_committed = 1)
+           ORDER BY seq`,
+        )
+        .pluck()
+        .all();
     },
   };
 }
