@@ -23,6 +23,7 @@ describe('loadConfig', () => {
         testTimeoutSeconds: 300,
         runTimeoutSeconds: 3600,
         logBytes: 1048576,
+        maxTestRecordBytes: 67108864,
       },
       jobs: { workers: 2 },
     });
@@ -31,7 +32,8 @@ describe('loadConfig', () => {
 
   it('lets variables win over tapline.yaml, and flags win over both', () => {
     const cwd = folderWith(
-      'port: 9000\nhost: 0.0.0.0\nrunner:\n  python: /opt/py/bin/python\n  testTimeoutSeconds: 60\n',
+      'port: 9000\nhost: 0.0.0.0\nrunner:\n  python: /opt/py/bin/python\n  testTimeoutSeconds: 60\n' +
+        '  maxTestRecordBytes: 1048576\n',
     );
     const env = {
       TAPLINE_PORT: '9100',
@@ -44,6 +46,7 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe('/srv/tapline');
     expect(config.runner.python).toBe('/usr/bin/python3.11');
     expect(config.runner.testTimeoutSeconds).toBe(60);
+    expect(config.runner.maxTestRecordBytes).toBe(1048576);
   });
 
   it('reads the file named by TAPLINE_CONFIG and the AI settings from variables', () => {

@@ -42,6 +42,11 @@ const runnerSchema = z
     maxWorkdirBytes: z.number().int().positive().default(sandboxDefaults.maxWorkdirBytes),
     /** Record bytes (NDJSON) one run may produce (records_limit past it). */
     maxRunRecordBytes: z.number().int().positive().default(sandboxDefaults.maxRunRecordBytes),
+    /**
+     * Record bytes (NDJSON) a test run may keep in memory for its answer, whatever its
+     * testLimit; past it the run fails (records_limit). Run mode stages records on disk instead.
+     */
+    maxTestRecordBytes: z.number().int().positive().default(sandboxDefaults.maxTestRecordBytes),
     /** Bytes a script may print in all; only logBytes of them are kept (output_limit). */
     maxOutputBytes: z.number().int().positive().default(sandboxDefaults.maxOutputBytes),
     /** Bytes of one printed line; a longer line fails the run (output_limit). */

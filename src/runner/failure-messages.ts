@@ -77,6 +77,15 @@ export function recordsMessage(maxRunRecordBytes: number): string {
   );
 }
 
+export function testRecordsMessage(maxTestRecordBytes: number): string {
+  return (
+    `the script's records passed ${formatBytes(maxTestRecordBytes)} as JSON, the most a ` +
+    `test run keeps in memory for its answer, and it was stopped; test with a smaller ` +
+    `testLimit (tapline tap test --limit), use run mode to fetch everything (it streams ` +
+    `records to disk), or raise runner.maxTestRecordBytes in tapline.yaml`
+  );
+}
+
 export function outputMessage(maxOutputBytes: number): string {
   return (
     `the script printed more than ${formatBytes(maxOutputBytes)} of logs and was stopped; ` +

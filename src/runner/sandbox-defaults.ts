@@ -23,6 +23,12 @@ export const sandboxDefaults = {
   maxWorkdirBytes: gib,
   /** Record bytes (NDJSON) one run may produce; run mode stages them on disk. */
   maxRunRecordBytes: 10 * gib,
+  /**
+   * Record bytes (NDJSON) a test run may keep. Test mode holds its records in memory to send
+   * back in the answer, so this bounds what one test costs the server, parsed objects and the
+   * serialised answer included (several times these bytes).
+   */
+  maxTestRecordBytes: 64 * mib,
   /** Bytes a script may print in all; the kept logs are capped far lower by logBytes. */
   maxOutputBytes: 64 * mib,
   /**

@@ -34,6 +34,8 @@ export interface ScriptRunRequest {
   maxWorkdirBytes?: number;
   /** Record bytes (NDJSON) one run may produce. */
   maxRunRecordBytes?: number;
+  /** Record bytes (NDJSON) a test run may keep in memory for its answer. */
+  maxTestRecordBytes?: number;
   /** Bytes the script may print in all before it is stopped (the kept logs are logBytes). */
   maxOutputBytes?: number;
   /** Bytes of one printed line (stdout or stderr) before the script is stopped. */

@@ -594,6 +594,40 @@ def fetch():
     );
     expect(result.stagedBytes).toBeLessThanOrEqual(2 * mib);
   });
+
+  it('ends a test run whose kept records pass runner.maxTestRecordBytes, whatever its limit', async () => {
+    // testLimit 0 keeps every record in memory for the answer: a tap yielding 100 KB records
+    // forever once grew the server past a gigabyte. 20 MB here, so a runner without the limit
+    // answers success instead of eating the machine.
+    const result = await run(
+      'def fetch():\n    for n in range(200):\n        yield {"n": n, "pad": "p" * 100_000}\n',
+      { testLimit: 0, maxTestRecordBytes: 2 * mib },
+    );
+    expect(result.outcome).toBe('failure');
+    expect(result.failureKind).toBe('records_limit');
+    expect(result.error).toBe(
+      "the script's records passed 2 MiB (2097152 bytes) as JSON, the most a test run keeps " +
+        'in memory for its answer, and it was stopped; test with a smaller testLimit ' +
+        '(tapline tap test --limit), use run mode to fetch everything (it streams records to ' +
+        'disk), or raise runner.maxTestRecordBytes in tapline.yaml',
+    );
+    const kept = result.records.reduce((sum, record) => sum + JSON.stringify(record).length, 0);
+    expect(kept).toBeLessThanOrEqual(2 * mib);
+    expect(result.records.length).toBeGreaterThanOrEqual(10);
+    expect(result.durationMs).toBeLessThan(10_000);
+  });
+
+  it('keeps the per-run limit in test mode when it is the lower one', async () => {
+    const result = await run('def fetch():\n    while True:\n        yield {"pad": "p" * 1000}\n', {
+      testLimit: 0,
+      maxRunRecordBytes: mib,
+      maxTestRecordBytes: 2 * mib,
+      timeoutSeconds: 20,
+    });
+    expect(result.failureKind).toBe('records_limit');
+    expect(result.error).toContain('more than 1 MiB (1048576 bytes) of records');
+    expect(result.error).toContain('runner.maxRunRecordBytes');
+  });
 });
 
 describe('sandbox: interpreter and environment', () => {

@@ -33,6 +33,7 @@ import {
   recordsMessage,
   recordTooLargeMessage,
   startFailedMessage,
+  testRecordsMessage,
   timeoutMessage,
 } from './failure-messages.js';
 import { LogCapture } from './log-capture.js';
@@ -41,7 +42,7 @@ import { MemoryCgroup } from './memory-cgroup.js';
 import { drain } from './pipe-drain.js';
 import { openProcessLimit, type ProcessLimit } from './process-limit.js';
 import { resolvePython } from './python-path.js';
-import { RecordPipe } from './record-pipe.js';
+import { RecordPipe, type RecordPipeOptions } from './record-pipe.js';
 import { sandboxDefaults } from './sandbox-defaults.js';
 import { scriptEnv } from './script-env.js';
 import type { ScriptFailureKind, ScriptRunRequest, ScriptRunResult } from './script-run.js';
@@ -90,6 +91,7 @@ type Limits = Required<
     | 'maxProcesses'
     | 'maxWorkdirBytes'
     | 'maxRunRecordBytes'
+    | 'maxTestRecordBytes'
     | 'maxOutputBytes'
     | 'maxLogLineBytes'
   >
@@ -107,6 +109,7 @@ function limitsOf(request: ScriptRunRequest): Limits {
     maxProcesses: request.maxProcesses ?? sandboxDefaults.maxProcesses,
     maxWorkdirBytes: request.maxWorkdirBytes ?? sandboxDefaults.maxWorkdirBytes,
     maxRunRecordBytes: request.maxRunRecordBytes ?? sandboxDefaults.maxRunRecordBytes,
+    maxTestRecordBytes: request.maxTestRecordBytes ?? sandboxDefaults.maxTestRecordBytes,
     maxOutputBytes: request.maxOutputBytes ?? sandboxDefaults.maxOutputBytes,
     maxLogLineBytes: request.maxLogLineBytes ?? sandboxDefaults.maxLogLineBytes,
   };
@@ -223,9 +226,7 @@ async function execute(
         kind: 'record_too_large',
         error: recordTooLargeMessage(recordNumber, bytes, request.maxRecordBytes, false),
       }),
-    maxTotalBytes: limits.maxRunRecordBytes,
-    onTooMuch: () =>
-      stop({ kind: 'records_limit', error: recordsMessage(limits.maxRunRecordBytes) }),
+    ...recordBudget(request.mode, limits, (error) => stop({ kind: 'records_limit', error })),
     ...(request.onStaged ? { onStaged: request.onStaged } : {}),
   });
   records.attach(recordStream!);
@@ -305,6 +306,23 @@ async function execute(
     stagedBytes: records.stagedBytes,
     durationMs: Math.round(performance.now() - startedAt),
   };
+}
+
+/**
+ * The most record bytes the run may produce, and what to do past it. Test mode keeps its records
+ * in memory for the answer, so its own, lower limit applies there (the lower of the two).
+ */
+function recordBudget(
+  mode: ScriptRunRequest['mode'],
+  limits: Limits,
+  onTooMuch: (error: string) => void,
+): Pick<RecordPipeOptions, 'maxTotalBytes' | 'onTooMuch'> {
+  if (mode === 'test' && limits.maxTestRecordBytes < limits.maxRunRecordBytes) {
+    const maxTotalBytes = limits.maxTestRecordBytes;
+    return { maxTotalBytes, onTooMuch: () => onTooMuch(testRecordsMessage(maxTotalBytes)) };
+  }
+  const maxTotalBytes = limits.maxRunRecordBytes;
+  return { maxTotalBytes, onTooMuch: () => onTooMuch(recordsMessage(maxTotalBytes)) };
 }
 
 /** The failure, if any, of a run that tapline did not stop itself. */
