@@ -16,12 +16,23 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} bytes` : `${value} ${units[unit]} (${bytes} bytes)`;
 }
 
-export function timeoutMessage(seconds: number, mode: RunMode): string {
-  const setting = mode === 'test' ? 'runner.testTimeoutSeconds' : 'runner.runTimeoutSeconds';
-  return (
+/**
+ * `source` says whose setting the timeout was: the tap's own timeoutSeconds replaces the mode's
+ * default, so only that one can raise it. Unknown, both are named.
+ */
+export function timeoutMessage(seconds: number, mode: RunMode, source?: 'tap' | 'mode'): string {
+  const stopped =
     `the script ran longer than its ${seconds} s timeout and was stopped, with every process ` +
-    `it started; raise the limit with the tap's timeoutSeconds, or ${setting} in tapline.yaml`
-  );
+    `it started`;
+  if (source === 'tap') {
+    return (
+      `${stopped}; the limit is the tap's own timeoutSeconds (${seconds} s), which replaces ` +
+      `tapline's ${mode}-mode default for this tap: raise the tap's timeoutSeconds, or fetch ` +
+      `less per run`
+    );
+  }
+  const setting = mode === 'test' ? 'runner.testTimeoutSeconds' : 'runner.runTimeoutSeconds';
+  return `${stopped}; raise the limit with the tap's timeoutSeconds, or ${setting} in tapline.yaml`;
 }
 
 export function memoryMessage(memoryBytes: number): string {

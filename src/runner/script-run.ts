@@ -14,6 +14,12 @@ export interface ScriptRunRequest {
   /** Test mode: stop after this many records; 0 means all. Ignored in run mode. */
   testLimit: number;
   timeoutSeconds: number;
+  /**
+   * Whose setting timeoutSeconds is: the tap's own timeoutSeconds, or the mode's default
+   * (runner.testTimeoutSeconds / runTimeoutSeconds). The timeout message names the one to raise;
+   * left out, it names both.
+   */
+  timeoutSource?: 'tap' | 'mode';
   python: string;
   logBytes: number;
   maxRecordBytes: number;

@@ -81,6 +81,19 @@ def fetch():
     expect(isAlive(Number(readFileSync(pidPath, 'utf8')))).toBe(false);
   });
 
+  it("names only the tap's timeoutSeconds when the tap set its own", async () => {
+    const result = await run('import time\n\ndef fetch():\n    time.sleep(600)\n', {
+      timeoutSeconds: 1,
+      timeoutSource: 'tap',
+    });
+    expect(result.failureKind).toBe('timeout');
+    expect(result.error).toBe(
+      'the script ran longer than its 1 s timeout and was stopped, with every process it ' +
+        "started; the limit is the tap's own timeoutSeconds (1 s), which replaces tapline's " +
+        "test-mode default for this tap: raise the tap's timeoutSeconds, or fetch less per run",
+    );
+  });
+
   it('names runner.runTimeoutSeconds in run mode', async () => {
     const result = await run('import time\n\ndef fetch():\n    time.sleep(600)\n', {
       mode: 'run',

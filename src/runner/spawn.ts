@@ -241,7 +241,10 @@ async function execute(
     () => {
       // Once the script has reported, its result stands; only a slow exit is left to end.
       if (control.report !== undefined) killGroup();
-      else stop({ kind: 'timeout', error: timeoutMessage(request.timeoutSeconds, request.mode) });
+      else {
+        const { timeoutSeconds, mode, timeoutSource } = request;
+        stop({ kind: 'timeout', error: timeoutMessage(timeoutSeconds, mode, timeoutSource) });
+      }
     },
     Math.min(request.timeoutSeconds * 1000, maxTimerMs),
   );
