@@ -90,6 +90,20 @@ export const limitRules: CauseRule[] = [
       `nested list), drop bulky fields such as raw payloads, or raise runner.maxRecordBytes.`,
   },
   {
+    cause: 'test_records_limit',
+    match: ({ facts }) =>
+      facts.failureKind === 'records_limit' && /maxTestRecordBytes/.test(facts.error ?? '')
+        ? [facts.error ?? '']
+        : null,
+    say: ([error], { facts }) =>
+      `The test run's records passed ` +
+      `${bytesLimit(error, sandboxDefaults.maxTestRecordBytes)} as JSON, the most a test keeps ` +
+      `in memory to send back (runner.maxTestRecordBytes), and it was stopped; the script ` +
+      `itself may be fine. Test with a smaller limit (tapline tap test ${facts.tap.name} ` +
+      `--limit 100, or testLimit in the request; 0 means all), run the tap in run mode to ` +
+      `fetch everything (records stream to disk there), or raise runner.maxTestRecordBytes.`,
+  },
+  {
     cause: 'records_limit',
     match: kind('records_limit'),
     say: ([error], { facts }) =>

@@ -26,7 +26,10 @@ interface Case {
   script: () => string;
   params?: () => Record<string, string>;
   secret?: string;
+  /** The secret's fields as the script gets them; a secret holding SHOP_TOKEN unless given. */
+  secretEnv?: Record<string, string>;
   limits?: TapRunOptions['limits'];
+  testLimit?: number;
   tapTimeoutSeconds?: number;
   mode?: 'run' | 'test';
   cause: string;
@@ -395,6 +398,21 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'the limit on records a test keeps in memory',
+    script: () =>
+      'def fetch():\n    for n in range(2000):\n        yield {"id": n, "pad": "x" * 1000}\n',
+    testLimit: 0,
+    limits: { maxTestRecordBytes: 64 * kib },
+    cause: 'test_records_limit',
+    names: () => [
+      'passed 64 KiB as JSON',
+      'runner.maxTestRecordBytes',
+      'tapline tap test orders --limit 100',
+      'run mode',
+    ],
+    absent: ['runner.maxRunRecordBytes', 'smaller window'],
+  },
+  {
     name: 'the limit on printed bytes',
     script: () =>
       'import json\n\ndef fetch():\n    body = {"items": [{"id": n} for n in range(1000)]}\n' +
@@ -410,8 +428,9 @@ describe('the rules name the cause of real Python failures', () => {
     const facts = await runTap(c.script(), {
       params: c.params?.(),
       secret: c.secret,
-      secretEnv: c.secret ? { SHOP_TOKEN: 'Bearer s3cr3t-token' } : {},
+      secretEnv: c.secretEnv ?? (c.secret ? { SHOP_TOKEN: 'Bearer s3cr3t-token' } : {}),
       limits: c.limits,
+      testLimit: c.testLimit,
       tapTimeoutSeconds: c.tapTimeoutSeconds,
       mode: c.mode,
     });
