@@ -25,6 +25,7 @@ import {
   type Scene,
   windowHint,
 } from './cause-rule.js';
+import type { RunFacts } from './facts.js';
 import { limitRules } from './limit-rules.js';
 import { startRules } from './start-rules.js';
 
@@ -72,6 +73,58 @@ function exitCalls(script: string): string {
   const lines = scriptLines(script, /\b(?:sys\.exit|exit|quit|os\._exit)\s*\(|\bSystemExit\b/);
   if (lines.length === 0) return '';
   return ` (tap.py line${lines.length > 1 ? 's' : ''} ${lines.slice(0, 5).join(', ')})`;
+}
+
+/**
+ * A KeyError raised by os.environ[...]: the traceback ends in os's __getitem__, or the script's
+ * line reads environ[...]. The captures are the KeyError line and the variable's name.
+ */
+function missingEnvironmentVariable({ text }: Scene): string[] | null {
+  const found = /^(?:builtins\.)?KeyError: '([A-Za-z_][A-Za-z0-9_]*)'$/m.exec(text);
+  if (!found) return null;
+  const inOs = /File "(?:<frozen os>|[^"\n]*[\\/]os\.py)", line \d+, in __getitem__/.test(text);
+  const code = scriptFrame(text)?.code ?? '';
+  return inOs || /\benviron\s*\[/.test(code) ? [found[0], found[1] ?? ''] : null;
+}
+
+/** Why tapline left the variable unset, and how to set it or do without it. */
+function whyUnset(variable: string, get: string, facts: RunFacts): string {
+  const param = /^(?:DATRIS_)?TAP_PARAM_(\w+)$/.exec(variable)?.[1];
+  if (param !== undefined) {
+    return (
+      `Each param of a run arrives as TAP_PARAM_<key>, and this run was not given the param ` +
+      `${param}: pass it (tapline tap ${facts.mode} ${facts.tap.name} --param ${param}=..., ` +
+      `or "params" in the request), or read it with ${get} and a default where it is optional.`
+    );
+  }
+  if (/^(?:DATRIS_)?TAP_STATE$/.test(variable)) {
+    return (
+      `tapline sets ${variable} only when the tap has a stored state, so a first run (or one ` +
+      `after a reset) has none: read it with json.loads(${get} or "{}").`
+    );
+  }
+  if (/^(?:DATRIS_)?TAP_TEST_LIMIT$/.test(variable)) {
+    return (
+      `tapline sets ${variable} only in test mode with a limit: read it with ${get} and ` +
+      `treat its absence as "no limit".`
+    );
+  }
+  const secret = facts.tap.secret;
+  if (secret) {
+    return (
+      `A tap's secret fields arrive as environment variables under their own names, and the ` +
+      `secret '${secret}' has no field ${variable}. Add it: tapline secret set ${secret} ` +
+      `${variable}=... with the secret's other fields too (set replaces the whole secret; ` +
+      `tapline secret list shows its fields), or fix the name in the script if the field is ` +
+      `spelled differently.`
+    );
+  }
+  return (
+    `Scripts do not see the server's environment (only PATH, HOME, LANG, TZ and the proxy and ` +
+    `CA variables pass through), and the tap has no secret. If ${variable} holds a credential ` +
+    `or setting, store it in a secret (tapline secret set NAME ${variable}=...) and give the ` +
+    `tap that secret (tapline tap update ${facts.tap.name} --secret NAME).`
+  );
 }
 
 export const causeRules: CauseRule[] = [
@@ -287,6 +340,18 @@ export const causeRules: CauseRule[] = [
       `HTML error page, an empty answer or another format. Check the response's status and ` +
       `Content-Type before parsing, and log the first characters of the body to see what ` +
       `came back.`,
+  },
+  {
+    cause: 'missing_env',
+    match: missingEnvironmentVariable,
+    say: ([, name], scene) => {
+      const variable = name ?? '';
+      const read =
+        `The script reads the environment variable ${variable}, which is not set in this run ` +
+        `(KeyError${at(scene)}).`;
+      const get = `os.environ.get("${variable}")`;
+      return `${read} ${whyUnset(variable, get, scene.facts)}`;
+    },
   },
   {
     cause: 'key_error',

@@ -190,6 +190,49 @@ const cases: Case[] = [
     names: () => ["'items'", 'line 5', '.get('],
   },
   {
+    name: "an environment variable the tap's secret has no field for",
+    script: () =>
+      withRequests +
+      'def fetch():\n    token = os.environ["SHOP_TOKEN"]\n' +
+      '    return requests.get(BASE + "/items", headers={"Authorization": token}).json()["items"]\n',
+    params: () => ({ base_url: source.url }),
+    secret: 'shop_api',
+    secretEnv: { SHOP_USER: 'ada' },
+    cause: 'missing_env',
+    names: () => [
+      'environment variable SHOP_TOKEN, which is not set',
+      'line 4',
+      "the secret 'shop_api' has no field SHOP_TOKEN",
+      'tapline secret set shop_api SHOP_TOKEN=...',
+    ],
+    absent: ['from a response', ".get('SHOP_TOKEN')"],
+  },
+  {
+    name: 'an environment variable read by a tap without a secret',
+    script: () =>
+      'from os import environ\n\ndef fetch():\n    return [{"user": environ["SHOP_USER"]}]\n',
+    cause: 'missing_env',
+    names: () => [
+      'environment variable SHOP_USER',
+      'the tap has no secret',
+      'tapline secret set NAME SHOP_USER=...',
+      'tapline tap update orders --secret NAME',
+    ],
+    absent: ['from a response'],
+  },
+  {
+    name: 'a param the run was not given',
+    script: () => head + 'def fetch():\n    return []\n',
+    cause: 'missing_env',
+    names: () => [
+      'environment variable TAP_PARAM_base_url',
+      'not given the param base_url',
+      'tapline tap test orders --param base_url=...',
+      'os.environ.get("TAP_PARAM_base_url")',
+    ],
+    absent: ['from a response', 'secret'],
+  },
+  {
     name: 'a None where the script expected an object',
     script: () =>
       head +
