@@ -21,18 +21,22 @@ function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Runs `tapline ARGS` as a child process and collects what it printed and its exit code. */
+/**
+ * Runs `tapline ARGS` as a child process and collects what it printed and its exit code; in
+ * `cwd` when given, else in the test's own working directory.
+ */
 export function runCli(
   args: string[],
   env: Record<string, string> = {},
   stdin = '',
+  cwd?: string,
 ): Promise<CliResult> {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing; run npm run build first`);
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [cliPath, ...args],
-      { env: cliEnv(env), timeout: 60_000 },
+      { env: cliEnv(env), timeout: 60_000, ...(cwd ? { cwd } : {}) },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });

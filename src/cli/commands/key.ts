@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { roles } from '../../auth/key-service.js';
 import type { Role } from '../../store/store.js';
@@ -11,19 +13,59 @@ interface KeyFlags {
   dataDir?: string;
 }
 
+/** As config.ts has it: ./.tapline under the directory the command runs in. */
+const defaultDataDir = '.tapline';
+/** The SQLite database openSqliteStore keeps in the data directory. */
+const databaseFile = 'tapline.db';
+
 /**
  * Keys are managed on the server's own machine, against its data directory, not over HTTP:
  * the first key cannot be created by a caller who would need a key to ask for it.
+ *
+ * Opening the store creates its database, so a command run in the wrong directory would make
+ * an empty ./.tapline the server never reads and report that it has no keys. Listing and
+ * revoking therefore need an existing database. Creating may make a data directory that is
+ * named (flag, TAPLINE_DATA_DIR or tapline.yaml), so the first key can exist before the
+ * server first starts. It makes nothing at the default, which is only where the command ran.
  */
-async function openKeys(dataDir: string | undefined) {
+async function openKeys(dataDir: string | undefined, { create }: { create: boolean }) {
   const [{ loadConfig }, { openSqliteStore }, { KeyService }] = await Promise.all([
     import('../../config/config.js'),
     import('../../store/sqlite/sqlite-store.js'),
     import('../../auth/key-service.js'),
   ]);
   const config = loadConfig({ overrides: { dataDir } });
+  const named =
+    dataDir !== undefined ||
+    Boolean(process.env.TAPLINE_DATA_DIR) ||
+    config.dataDir !== path.resolve(defaultDataDir);
+  checkDataDir(config.dataDir, { mayCreate: create && named, named });
   const store = openSqliteStore(config.dataDir);
   return { keys: new KeyService(store, undefined), close: () => store.close() };
+}
+
+/** Throws unless `dir` holds the server's database, or it may be made there. */
+function checkDataDir(dir: string, { mayCreate, named }: { mayCreate: boolean; named: boolean }) {
+  const pointAt =
+    "point the command at the server's data directory with --data-dir or TAPLINE_DATA_DIR";
+  if (!existsSync(dir)) {
+    if (mayCreate) return;
+    const which = named ? '' : ' (the default, .tapline under the current directory)';
+    throw new CliError(
+      'no_data_dir',
+      `the data directory ${dir}${which} does not exist; ${pointAt}`,
+    );
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw new CliError('no_data_dir', `the data directory ${dir} is not a directory; ${pointAt}`);
+  }
+  if (!mayCreate && !existsSync(path.join(dir, databaseFile))) {
+    throw new CliError(
+      'no_data_dir',
+      `${dir} holds no tapline database (${databaseFile}), so it is not a server's data ` +
+        `directory; ${pointAt}`,
+    );
+  }
 }
 
 const dataDirOption = [
@@ -47,7 +89,7 @@ export function registerKeyCommands(program: Command): void {
       if (!roles.includes(flags.role as Role)) {
         throw usageError(`--role must be one of ${roles.join(', ')}, not '${flags.role}'`);
       }
-      const { keys, close } = await openKeys(flags.dataDir);
+      const { keys, close } = await openKeys(flags.dataDir, { create: true });
       try {
         if ((await keys.list()).some((existing) => existing.name === name)) {
           throw new CliError(
@@ -74,7 +116,7 @@ export function registerKeyCommands(program: Command): void {
     .option(...dataDirOption)
     .action(async (flags: KeyFlags, command: Command) => {
       const { out } = commandContext(command);
-      const { keys, close } = await openKeys(flags.dataDir);
+      const { keys, close } = await openKeys(flags.dataDir, { create: false });
       try {
         const listed = await keys.list();
         if (out.json) return out.printJson(listed);
@@ -97,7 +139,7 @@ export function registerKeyCommands(program: Command): void {
     .option(...dataDirOption)
     .action(async (name: string, flags: KeyFlags, command: Command) => {
       const { out } = commandContext(command);
-      const { keys, close } = await openKeys(flags.dataDir);
+      const { keys, close } = await openKeys(flags.dataDir, { create: false });
       try {
         if (!(await keys.revoke(name)))
           throw new CliError('not_found', `no API key named '${name}'`);
