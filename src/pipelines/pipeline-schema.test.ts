@@ -112,7 +112,24 @@ describe('pipelineSchema', () => {
   it('refuses a pattern that does not compile', () => {
     const quality = [{ field: 'a', check: 'pattern', pattern: '([a-z' }];
     expect(refusal({ name: 'p', quality, destinations: [sqlite] })).toMatch(
-      /^quality\[0\]\.pattern: does not compile: Invalid regular expression/,
+      /^quality\[0\]\.pattern: not RE2 syntax \(missing closing \]: `\[a-z`\); patterns must/,
+    );
+  });
+
+  it('refuses a backreference, which RE2 cannot match in linear time, saying why', () => {
+    const quality = [
+      { field: 'a', check: 'required' },
+      { field: 'b', check: 'pattern', pattern: '^(\\w+) \\1$' },
+    ];
+    expect(refusal({ name: 'p', quality, destinations: [sqlite] })).toBe(
+      'quality[1].pattern: not RE2 syntax (invalid escape sequence: `\\1`); patterns must be RE2 ' +
+        'regular expressions, which match in time linear in the value, so that one long value ' +
+        'cannot stall the server: RE2 has no backreferences (\\1) or lookarounds ((?=, (?!, ' +
+        '(?<=, (?<!), and writes \\u00e9 as \\x{e9}',
+    );
+    const lookahead = [{ field: 'b', check: 'pattern', pattern: 'a(?=b)' }];
+    expect(refusal({ name: 'p', quality: lookahead, destinations: [sqlite] })).toMatch(
+      /^quality\[0\]\.pattern: not RE2 syntax \(invalid or unsupported Perl syntax: `\(\?=`\)/,
     );
   });
 

@@ -6,6 +6,7 @@ import {
   isReservedTableName,
   tableNamePattern,
 } from '../destinations/identifiers.js';
+import { compilePattern } from './quality-pattern.js';
 
 /**
  * The pipeline JSON of DESIGN section 5. Field names in `schema`, `primaryKey`, `quality` and
@@ -73,7 +74,12 @@ const qualityRule = z.discriminatedUnion(
       .strictObject({
         ...ruleBase,
         check: z.literal('pattern'),
-        pattern: z.string().describe('A JavaScript regular expression the text must match'),
+        pattern: z
+          .string()
+          .describe(
+            'An RE2 regular expression the text must match somewhere (anchor it with ^ and $); ' +
+              'RE2 matches in linear time and has no backreferences or lookarounds',
+          ),
       })
       .describe('The value, as text, matches the pattern'),
     z
@@ -257,16 +263,12 @@ function checkPipeline(pipeline: PipelineShape, ctx: z.RefinementCtx): void {
     }
   });
 
+  // Compiled here, on the rule objects the parse returns, so a job's quality stage reuses them.
   pipeline.quality.forEach((rule, index) => {
     if (rule.check !== 'pattern') return;
-    try {
-      new RegExp(rule.pattern);
-    } catch (error) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['quality', index, 'pattern'],
-        message: `does not compile: ${(error as Error).message}`,
-      });
+    const problem = compilePattern(rule);
+    if (problem !== null) {
+      ctx.addIssue({ code: 'custom', path: ['quality', index, 'pattern'], message: problem });
     }
   });
 

@@ -101,3 +101,22 @@ describe('quality check oneOf', () => {
     expect(check.check({ status: 1 }, 4)).toMatchObject({ action: 'reject' });
   });
 });
+
+describe('quality check pattern', () => {
+  it('passes a value that matches anywhere, as RegExp.test does, and rejects one that does not', () => {
+    const check = stage({ field: 'code', check: 'pattern', pattern: '[A-Z]{2}-\\d+' });
+    expect(check.check({ code: 'order FR-12 shipped' }, 1)).toEqual({ action: 'pass' });
+    expect(check.check({ code: 12 }, 2)).toEqual({
+      action: 'reject',
+      reason: `record 2: quality[0] (pattern on 'code') failed: 12 does not match /[A-Z]{2}-\\d+/`,
+    });
+    expect(check.check({ code: null }, 3)).toEqual({ action: 'pass' });
+  });
+
+  it('anchors with ^ and $ at the ends of the value only, as RegExp does without flags', () => {
+    const check = stage({ field: 'day', check: 'pattern', pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
+    expect(check.check({ day: '2026-05-01' }, 1)).toEqual({ action: 'pass' });
+    expect(check.check({ day: '2026-05-01\nDROP' }, 2)).toMatchObject({ action: 'reject' });
+    expect(check.check({ day: 'x\n2026-05-01' }, 3)).toMatchObject({ action: 'reject' });
+  });
+});

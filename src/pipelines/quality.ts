@@ -1,6 +1,7 @@
 import { stringifyRecords } from '../records/record-json.js';
 import { excerpt, fitsType, typeWithArticle } from './coerce.js';
 import type { QualityRule } from './pipeline-schema.js';
+import { patternProgram } from './quality-pattern.js';
 
 /** What a record's checks decided. `warn` rules never stop a record; the others do. */
 export type QualityVerdict =
@@ -71,7 +72,7 @@ function compile(rule: QualityRule): (value: unknown) => string | null {
           ? null
           : `${excerpt(value)} is not ${typeWithArticle(rule.type)}`;
     case 'pattern': {
-      const pattern = new RegExp(rule.pattern);
+      const pattern = patternProgram(rule);
       return (value) =>
         absent(value) || pattern.test(asText(value))
           ? null

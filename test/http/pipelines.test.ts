@@ -1,9 +1,17 @@
 import Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  freePort,
+  type ServerProcess,
+  startServerProcess,
+  waitForRollup,
+} from '../support/server-process.js';
 import { startTestApp, type TestApp, threeRecordsTap, waitForLoad } from '../support/test-app.js';
 
 let test: TestApp;
@@ -454,6 +462,19 @@ describe('pipeline registry', () => {
     expect((await test.call('GET', '/api/v1/pipelines/m')).status).toBe(404);
   });
 
+  it('refuses a pattern RE2 cannot run in linear time, saying RE2 syntax is required', async () => {
+    const answer = await test.call('POST', '/api/v1/pipelines', {
+      name: 'doubled',
+      quality: [{ field: 'word', check: 'pattern', pattern: '^(\\w+) \\1$' }],
+      destinations: [{ type: 'sqlite', table: 'doubled' }],
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toMatch(
+      /^body\.quality\[0\]\.pattern: not RE2 syntax \(invalid escape sequence: `\\1`\); patterns must be RE2 regular expressions/,
+    );
+    expect((await test.call('GET', '/api/v1/pipelines/doubled')).status).toBe(404);
+  });
+
   it('refuses a duplicate name, and deleting a targeted pipeline without force', async () => {
     const again = await test.call('POST', '/api/v1/pipelines', {
       name: 'people',
@@ -471,5 +492,47 @@ describe('pipeline registry', () => {
       persistedReason: 'run_error',
     });
     expect(orphan.error).toContain("'people' no longer exists");
+  });
+});
+
+describe('a pattern rule on a hostile value', () => {
+  // A real server process: a backtracking regex would freeze an in-process app together with
+  // this test, which could then never time out and fail.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'tapline-pattern-'));
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServerProcess(dataDir, await freePort());
+  });
+  afterAll(async () => {
+    // SIGKILL: a server stuck in a regex would never get to handle SIGTERM.
+    server.child.kill('SIGKILL');
+    await server.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('rejects a 10,000-character value that backtracking would take for ever on', async () => {
+    const pipeline = await api(server.url, 'POST', '/pipelines', {
+      name: 'words',
+      quality: [{ field: 'a', check: 'pattern', pattern: '(a+)+$', onFailure: 'reject' }],
+      destinations: [{ type: 'sqlite', table: 'words' }],
+    });
+    expect(pipeline.status, JSON.stringify(pipeline.body)).toBe(201);
+    await api(server.url, 'POST', '/taps', {
+      name: 'words',
+      targetPipeline: 'words',
+      script: 'def fetch():\n    return [{"a": "a" * 10_000 + "!"}, {"a": "aaa"}]\n',
+    });
+
+    const run = await api(server.url, 'POST', '/tap/run', { name: 'words', mode: 'run' });
+    expect(run.body).toMatchObject({ status: 'success', recordCount: 2 });
+    const status = await waitForRollup(server.url, run.body.publisherToken);
+    expect(status.rollup).toMatchObject({ status: 'warning', allDone: true });
+    const warning = status.events.find((event: { code: string }) => event.code === 'warning');
+    expect(warning.description).toMatch(
+      /^rejected 1 of 2 records: record 1: quality\[0\] \(pattern on 'a'\) failed: "a{20,}/,
+    );
+    const db = new Database(path.join(dataDir, 'warehouse.db'), { readonly: true });
+    expect(db.prepare('SELECT a FROM words').all()).toEqual([{ a: 'aaa' }]);
+    db.close();
   });
 });
