@@ -273,6 +273,29 @@ describe('exit codes and messages', () => {
     expect(badJson.code).toBe(2);
   });
 
+  it('exits 2 on a --set state that is not a JSON object, before calling the server', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const example = `e.g. --set '{"cursor": "2015-01-01"}'`;
+    const cases: [string, string][] = [
+      ['nope', `--set needs a JSON object, ${example}`],
+      ['[1]', `--set needs a JSON object, not an array, ${example}`],
+      ['"2015-01-01"', `--set needs a JSON object, not a string, ${example}`],
+      ['5', `--set needs a JSON object, not a number, ${example}`],
+      ['null', `--set needs a JSON object, not null, ${example}; --reset forgets the state`],
+    ];
+    for (const [value, message] of cases) {
+      expect(
+        await runCli(['tap', 'state', 'params', '--set', value], { TAPLINE_URL: url }),
+      ).toEqual({ code: 2, stdout: '', stderr: `tapline: ${message}\n` });
+    }
+
+    const set = await tapline('tap', 'state', 'params', '--set', '{"cursor": "2015-01-01"}');
+    expect(set).toEqual({ code: 0, stdout: "set the state of tap 'params'\n", stderr: '' });
+    const shown = JSON.parse((await tapline('tap', 'state', 'params', '--json')).stdout);
+    expect(shown.state).toEqual({ cursor: '2015-01-01' });
+    expect((await tapline('tap', 'state', 'params', '--reset')).code).toBe(0);
+  });
+
   it('exits 2 on other usage mistakes, pointing to the help of the mistyped command', async () => {
     expect(await tapline('tap', 'test')).toEqual({
       code: 2,

@@ -101,6 +101,25 @@ function addSettingOptions(command: Command): Command {
     );
 }
 
+/** The value of `tap state --set`: a JSON object, as the server stores a state. */
+function parseState(text: string): Record<string, unknown> {
+  const example = `e.g. --set '{"cursor": "2015-01-01"}'`;
+  let state: unknown;
+  try {
+    state = JSON.parse(text);
+  } catch {
+    throw usageError(`--set needs a JSON object, ${example}`);
+  }
+  if (state === null) {
+    throw usageError(`--set needs a JSON object, not null, ${example}; --reset forgets the state`);
+  }
+  if (typeof state !== 'object' || Array.isArray(state)) {
+    const what = Array.isArray(state) ? 'an array' : `a ${typeof state}`;
+    throw usageError(`--set needs a JSON object, not ${what}, ${example}`);
+  }
+  return state as Record<string, unknown>;
+}
+
 export function registerTapCommands(program: Command): void {
   const tap = program.command('tap').description('save, test and run taps');
 
@@ -252,12 +271,7 @@ export function registerTapCommands(program: Command): void {
         return out.line(`reset the state of tap '${name}'`);
       }
       if (options.set !== undefined) {
-        let state: unknown;
-        try {
-          state = JSON.parse(options.set);
-        } catch {
-          throw usageError(`--set needs a JSON object, e.g. --set '{"cursor": "2015-01-01"}'`);
-        }
+        const state = parseState(options.set);
         const saved = await client.put<unknown>(`${path(name)}/state`, state);
         return out.json ? out.printJson(saved) : out.line(`set the state of tap '${name}'`);
       }
