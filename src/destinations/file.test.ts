@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadJob, type JobEvent } from '../jobs/load-job.js';
-import { pipelineSchema, type PipelineInput } from '../pipelines/pipeline-schema.js';
+import { type Pipeline, pipelineSchema, type PipelineInput } from '../pipelines/pipeline-schema.js';
 import type { Job } from '../store/store.js';
 
 let dataDir: string;
@@ -13,6 +13,11 @@ beforeEach(() => {
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function load(pipeline: PipelineInput, ndjson: string, token = 'tok-1') {
+  return loadUnchecked(pipelineSchema.parse(pipeline), ndjson, token);
+}
+
+/** As `load`, with a pipeline that has not passed the schema. */
+async function loadUnchecked(pipeline: Pipeline, ndjson: string, token = 'tok-1') {
   const stagingPath = path.join(dataDir, `${token}.ndjson`);
   writeFileSync(stagingPath, ndjson);
   const job: Job = {
@@ -34,7 +39,7 @@ async function load(pipeline: PipelineInput, ndjson: string, token = 'tok-1') {
   const events: JobEvent[] = [];
   const result = await loadJob({
     job,
-    pipeline: pipelineSchema.parse(pipeline),
+    pipeline,
     dataDir,
     emit: async (event) => {
       events.push(event);
@@ -104,5 +109,26 @@ describe('file destination', () => {
     await load(toFile('jsonl', 'replace'), '{"id": 2}\n', 'tok-b');
     expect(readdirSync(path.join(dataDir, 'out'))).toEqual(['orders.jsonl']);
     expect(read('orders.jsonl')).toBe('{"id":2}\n');
+  });
+
+  it('refuses a folder inside staging/, creating nothing there', async () => {
+    const parsed = pipelineSchema.parse(toFile('jsonl'));
+    const folder = path.join(dataDir, 'staging', 'out');
+    const pipeline: Pipeline = {
+      ...parsed,
+      destinations: [{ type: 'file', path: folder, format: 'jsonl', writeMode: 'append' }],
+    };
+    const { result } = await loadUnchecked(pipeline, '{"id": 1}\n');
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: {
+        processName: 'FileLoader',
+        description:
+          `refusing to load into ${path.join(folder, 'tok-1.jsonl')}: it is inside ` +
+          `${path.join(dataDir, 'staging')}, where tapline stages the records of runs; set the ` +
+          "destination's path outside it",
+      },
+    });
+    expect(existsSync(path.join(dataDir, 'staging'))).toBe(false);
   });
 });

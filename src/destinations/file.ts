@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { taplineFileProblem } from '../pipelines/destination-paths.js';
 import type { Destination } from '../pipelines/pipeline-schema.js';
 import { stringifyRecords } from '../records/record-json.js';
 import { counted } from '../status/counted.js';
@@ -52,6 +53,8 @@ export class FileLoader implements DestinationLoader {
   }
 
   async open(): Promise<OpenOutcome> {
+    const refused = taplineFileProblem(this.finalPath, this.context.dataDir);
+    if (refused !== null) return { ok: false, message: refused };
     try {
       await mkdir(this.folder, { recursive: true });
       if (this.destination.writeMode === 'append' && existsSync(this.finalPath)) {

@@ -1,10 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadJob, type JobEvent } from '../jobs/load-job.js';
-import { pipelineSchema, type PipelineInput } from '../pipelines/pipeline-schema.js';
+import { type Pipeline, pipelineSchema, type PipelineInput } from '../pipelines/pipeline-schema.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Job } from '../store/store.js';
 
 let dataDir: string;
@@ -16,6 +25,11 @@ afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Stages NDJSON text as a tap would and loads it as a new job. */
 async function load(pipeline: PipelineInput, ndjson: string, onEvent?: (e: JobEvent) => void) {
+  return loadUnchecked(pipelineSchema.parse(pipeline), ndjson, onEvent);
+}
+
+/** As `load`, with a pipeline that has not passed the schema. */
+async function loadUnchecked(pipeline: Pipeline, ndjson: string, onEvent?: (e: JobEvent) => void) {
   jobs += 1;
   const stagingPath = path.join(dataDir, `job-${jobs}.ndjson`);
   writeFileSync(stagingPath, ndjson);
@@ -38,7 +52,7 @@ async function load(pipeline: PipelineInput, ndjson: string, onEvent?: (e: JobEv
   const events: JobEvent[] = [];
   const result = await loadJob({
     job,
-    pipeline: pipelineSchema.parse(pipeline),
+    pipeline,
     dataDir,
     emit: async (event) => {
       events.push(event);
@@ -303,5 +317,91 @@ describe('sqlite destination', () => {
       { name: 'id', type: 'INTEGER' },
       { name: 'big', type: 'DECIMAL TEXT' },
     ]);
+  });
+});
+
+describe('sqlite destination paths', () => {
+  /** A pipeline into `file` built past the schema, which would refuse it at save. */
+  function intoFile(file: string): Pipeline {
+    const pipeline = pipelineSchema.parse({
+      name: 'p',
+      destinations: [{ type: 'sqlite', table: 't' }],
+    });
+    return {
+      ...pipeline,
+      destinations: [{ type: 'sqlite', table: 'tap_state', writeMode: 'append', path: file }],
+    };
+  }
+
+  it('refuses to load into the metadata database, which stays byte for byte as it was', async () => {
+    const store = openSqliteStore(dataDir);
+    await store.pipelines.create('kept', { name: 'kept' });
+    await store.close();
+    const metadata = path.join(dataDir, 'tapline.db');
+    const before = readFileSync(metadata);
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'tapline-link-'));
+    symlinkSync(metadata, path.join(elsewhere, 'w.db'));
+
+    for (const file of ['tapline.db', metadata, path.join(elsewhere, 'w.db')]) {
+      const { result, events } = await loadUnchecked(intoFile(file), lines('{"id": 1}'));
+      const message =
+        `refusing to load into ${path.resolve(dataDir, file)}: it is tapline's metadata ` +
+        "database; set the destination's path to a file of its own";
+      expect(result).toMatchObject({
+        status: 'failed',
+        loadedCount: 0,
+        error: { processName: 'SqliteLoader', description: message },
+      });
+      expect(events.at(-1)).toEqual({
+        processName: 'SqliteLoader',
+        state: 'end',
+        code: 'error',
+        description: message,
+      });
+    }
+    rmSync(elsewhere, { recursive: true });
+
+    expect(readFileSync(metadata).equals(before)).toBe(true);
+    expect(readdirSync(dataDir).filter((name) => name.startsWith('tapline.db'))).toEqual([
+      'tapline.db',
+    ]);
+    const reopened = openSqliteStore(dataDir);
+    expect((await reopened.pipelines.list()).map((pipeline) => pipeline.name)).toEqual(['kept']);
+    await reopened.close();
+  });
+
+  it('refuses the secret key file and anything under staging/, creating nothing', async () => {
+    writeFileSync(path.join(dataDir, 'secret.key'), 'key\n');
+    const secret = await loadUnchecked(intoFile('secret.key'), lines('{"id": 1}'));
+    expect(secret.result.error?.description).toBe(
+      `refusing to load into ${path.join(dataDir, 'secret.key')}: it is tapline's secret key ` +
+        "file; set the destination's path to a file of its own",
+    );
+    expect(readFileSync(path.join(dataDir, 'secret.key'), 'utf8')).toBe('key\n');
+
+    const staged = path.join(dataDir, 'staging', 'w.db');
+    const staging = await loadUnchecked(intoFile(staged), lines('{"id": 1}'));
+    expect(staging.result.error?.description).toBe(
+      `refusing to load into ${staged}: it is inside ${path.join(dataDir, 'staging')}, where ` +
+        "tapline stages the records of runs; set the destination's path outside it",
+    );
+    expect(existsSync(path.join(dataDir, 'staging'))).toBe(false);
+  });
+
+  it('loads into an absolute path outside the data directory', async () => {
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'tapline-elsewhere-'));
+    try {
+      const file = path.join(elsewhere, 'tapline-warehouse.db');
+      const { result } = await load(
+        { name: 'p', destinations: [{ type: 'sqlite', table: 't', path: file }] },
+        lines('{"id": 1}'),
+      );
+      expect(result).toMatchObject({ status: 'succeeded', loadedCount: 1 });
+      const db = new Database(file, { readonly: true });
+      expect(db.prepare('SELECT id FROM t').all()).toEqual([{ id: 1 }]);
+      db.close();
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

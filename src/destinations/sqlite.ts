@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { coerceValue, unfit, unfitReason } from '../pipelines/coerce.js';
+import { taplineFileProblem } from '../pipelines/destination-paths.js';
 import type { Destination, FieldType } from '../pipelines/pipeline-schema.js';
 import { inferType } from '../pipelines/infer-schema.js';
 import { transformedName } from '../pipelines/transform.js';
@@ -82,6 +83,8 @@ export class SqliteLoader implements DestinationLoader {
   }
 
   async open(): Promise<OpenOutcome> {
+    const refused = taplineFileProblem(this.file, this.context.dataDir);
+    if (refused !== null) return { ok: false, message: refused };
     mkdirSync(path.dirname(this.file), { recursive: true });
     const { early } = this.context;
     if (early && !early.adopted) {

@@ -133,6 +133,50 @@ describe('pipelineSchema', () => {
     );
   });
 
+  it("refuses destination paths that go up with .. or reach tapline's own files", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [
+        { ...sqlite, path: '../../../tmp/evil.db' },
+        "a path may not contain a '..' segment; write it inside the data directory without " +
+          "'..', or as an absolute path",
+      ],
+      [{ ...sqlite, path: '/data/../etc/w.db' }, "a path may not contain a '..' segment"],
+      [
+        { ...sqlite, path: 'tapline.db' },
+        "'tapline.db' is the name of tapline's metadata database; give the warehouse a file " +
+          'name of its own',
+      ],
+      [{ ...sqlite, path: './tapline.db-wal' }, "'tapline.db-wal' is the name of tapline's"],
+      [{ ...sqlite, path: 'tapline.db-shm' }, "'tapline.db-shm' is the name of tapline's"],
+      [{ ...sqlite, path: '/srv/tapline/TAPLINE.DB' }, "'TAPLINE.DB' is the name of tapline's"],
+      [{ ...sqlite, path: 'secret.key' }, "'secret.key' is the name of tapline's secret key file"],
+      [
+        { ...sqlite, path: 'staging/w.db' },
+        'staging/ holds the records tapline stages for its jobs; choose a path outside it',
+      ],
+      [{ ...sqlite, path: './staging' }, 'staging/ holds the records tapline stages'],
+      [{ type: 'file', path: 'exports/../../out' }, "a path may not contain a '..' segment"],
+      [{ type: 'file', path: 'staging/out' }, 'staging/ holds the records tapline stages'],
+    ];
+    for (const [target, message] of cases) {
+      expect(refusal({ name: 'p', destinations: [target] }), String(target.path)).toContain(
+        `destinations[0].path: ${message}`,
+      );
+    }
+  });
+
+  it('accepts absolute paths outside the data directory, and names that only look alike', () => {
+    const destinations = [
+      { ...sqlite, path: '/data/warehouse.db' },
+      { ...sqlite, table: 'b', path: 'tapline.db.backup/w.db' },
+      { ...sqlite, table: 'c', path: 'exports/staging/w.db' },
+      { ...sqlite, table: 'd', path: 'my..db' },
+      { type: 'file', path: '/data/exports' },
+      { type: 'file', path: 'secret.key.d' },
+    ];
+    expect(pipelineSchema.safeParse({ name: 'p', destinations }).success).toBe(true);
+  });
+
   it('refuses a bad pipeline name, an empty destination list and unknown keys', () => {
     expect(refusal({ name: '-x', destinations: [sqlite] })).toMatch(/^name: /);
     expect(refusal({ name: 'p', destinations: [] })).toBe(

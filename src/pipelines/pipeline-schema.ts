@@ -6,6 +6,7 @@ import {
   isReservedTableName,
   tableNamePattern,
 } from '../destinations/identifiers.js';
+import { destinationPathProblem } from './destination-paths.js';
 import { compilePattern } from './quality-pattern.js';
 
 /**
@@ -114,6 +115,16 @@ const transform = z
   })
   .describe('Applied after quality, in this order: trimStrings, emptyStringsAsNull, drop, rename');
 
+function destinationPath(kind: 'sqlite' | 'file') {
+  return z
+    .string()
+    .min(1)
+    .superRefine((written, ctx) => {
+      const problem = destinationPathProblem(written, kind);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
 const sqliteDestination = z
   .strictObject({
     type: z.literal('sqlite'),
@@ -129,18 +140,21 @@ const sqliteDestination = z
       .enum(['append', 'replace', 'merge'])
       .default('append')
       .describe('append adds rows; replace swaps the contents atomically; merge upserts'),
-    path: z
-      .string()
-      .min(1)
+    path: destinationPath('sqlite')
       .optional()
-      .describe('The SQLite file; default <dataDir>/warehouse.db; relative to dataDir'),
+      .describe(
+        'The SQLite file; default <dataDir>/warehouse.db; relative to dataDir, or absolute; ' +
+          "no '..', and not tapline's own files (tapline.db, secret.key, staging/)",
+      ),
   })
   .describe('The embedded SQLite warehouse');
 
 const fileDestination = z
   .strictObject({
     type: z.literal('file'),
-    path: z.string().min(1).describe('The folder to write into; relative to dataDir'),
+    path: destinationPath('file').describe(
+      "The folder to write into; relative to dataDir, or absolute; no '..', not staging/",
+    ),
     format: z.enum(['jsonl', 'csv']).default('jsonl').describe('JSON Lines or CSV'),
     writeMode: z
       .enum(['append', 'replace'], {

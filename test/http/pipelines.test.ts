@@ -462,6 +462,37 @@ describe('pipeline registry', () => {
     expect((await test.call('GET', '/api/v1/pipelines/m')).status).toBe(404);
   });
 
+  it("refuses destination paths that leave the data directory with '..' or reach tapline's own files", async () => {
+    const sqlite = (file: string) => ({ type: 'sqlite', table: 'tap_state', path: file });
+    const cases: [Record<string, unknown>, string][] = [
+      [sqlite('tapline.db'), "'tapline.db' is the name of tapline's metadata database"],
+      [sqlite('./tapline.db-wal'), "'tapline.db-wal' is the name of tapline's metadata database"],
+      [sqlite('tapline.db-shm'), "'tapline.db-shm' is the name of tapline's metadata database"],
+      [sqlite('secret.key'), "'secret.key' is the name of tapline's secret key file"],
+      [sqlite('staging/w.db'), 'staging/ holds the records tapline stages for its jobs'],
+      [sqlite('../../../tmp/evil.db'), "a path may not contain a '..' segment"],
+      [{ type: 'file', path: 'exports/../../out' }, "a path may not contain a '..' segment"],
+      [{ type: 'file', path: 'staging' }, 'staging/ holds the records tapline stages'],
+    ];
+    for (const [target, message] of cases) {
+      const answer = await test.call('PUT', '/api/v1/pipelines/x', {
+        name: 'x',
+        destinations: [target],
+      });
+      expect(answer.status, JSON.stringify(target)).toBe(400);
+      expect(answer.body.error.code).toBe('validation_failed');
+      expect(answer.body.error.message).toContain(`body.destinations[0].path: ${message}`);
+    }
+    expect((await test.call('GET', '/api/v1/pipelines/x')).status).toBe(404);
+
+    const elsewhere = await test.call('PUT', '/api/v1/pipelines/x', {
+      name: 'x',
+      destinations: [sqlite('/data/warehouse.db'), { type: 'file', path: '/data/exports' }],
+    });
+    expect(elsewhere.status).toBe(201);
+    expect((await test.call('DELETE', '/api/v1/pipelines/x')).status).toBe(204);
+  });
+
   it('refuses a pattern RE2 cannot run in linear time, saying RE2 syntax is required', async () => {
     const answer = await test.call('POST', '/api/v1/pipelines', {
       name: 'doubled',
