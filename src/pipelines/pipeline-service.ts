@@ -22,14 +22,7 @@ export class PipelineService {
   }
 
   async get(name: string): Promise<PipelineView> {
-    const stored = await this.store.pipelines.get(name);
-    if (!stored) {
-      const names = (await this.store.pipelines.list()).map((pipeline) => pipeline.name);
-      throw new TaplineError('pipeline_not_found', `pipeline '${name}' does not exist`, {
-        similar: nearNames(name, names),
-      });
-    }
-    return toView(stored);
+    return toView(await this.stored(name));
   }
 
   async create(pipeline: Pipeline): Promise<PipelineView> {
@@ -48,9 +41,12 @@ export class PipelineService {
     return { pipeline: toView(stored), created };
   }
 
-  /** Refused while taps target the pipeline, unless forced (those taps then fail to run). */
+  /**
+   * Refused while taps target the pipeline, unless forced (those taps then fail to run). A
+   * definition that no longer validates (saved before a rule was tightened) can still be deleted.
+   */
   async delete(name: string, force: boolean): Promise<void> {
-    await this.get(name);
+    await this.stored(name);
     const taps = await this.store.taps.targeting(name);
     if (taps.length > 0 && !force) {
       throw new TaplineError(
@@ -63,5 +59,16 @@ export class PipelineService {
       );
     }
     await this.store.pipelines.delete(name);
+  }
+
+  private async stored(name: string): Promise<StoredPipeline> {
+    const stored = await this.store.pipelines.get(name);
+    if (!stored) {
+      const names = (await this.store.pipelines.list()).map((pipeline) => pipeline.name);
+      throw new TaplineError('pipeline_not_found', `pipeline '${name}' does not exist`, {
+        similar: nearNames(name, names),
+      });
+    }
+    return stored;
   }
 }

@@ -506,6 +506,18 @@ describe('pipeline registry', () => {
     expect((await test.call('GET', '/api/v1/pipelines/doubled')).status).toBe(404);
   });
 
+  it('deletes a stored pipeline whose definition the current rules refuse', async () => {
+    await test.context.store.pipelines.put('legacy', {
+      name: 'legacy',
+      destinations: [{ type: 'sqlite', table: 'tap_state', path: 'tapline.db' }],
+    });
+    const read = await test.call('GET', '/api/v1/pipelines/legacy');
+    expect(read.status).toBe(400);
+    expect(read.body.error.message).toContain("destinations[0].path: 'tapline.db' is the name");
+    expect((await test.call('DELETE', '/api/v1/pipelines/legacy')).status).toBe(204);
+    expect((await test.call('GET', '/api/v1/pipelines/legacy')).status).toBe(404);
+  });
+
   it('refuses a duplicate name, and deleting a targeted pipeline without force', async () => {
     const again = await test.call('POST', '/api/v1/pipelines', {
       name: 'people',
