@@ -1,11 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+
+const folders: string[] = [];
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
 
 function folderWith(yaml?: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'tapline-config-'));
+  folders.push(dir);
   if (yaml !== undefined) writeFileSync(path.join(dir, 'tapline.yaml'), yaml);
   return dir;
 }

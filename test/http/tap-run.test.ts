@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,7 @@ def fetch():
     expect(answer.recordsTruncated).toBe(true);
     // The generator was asked for one record past the limit and no more.
     expect(Number(readFileSync(counter, 'utf8'))).toBeLessThanOrEqual(21);
+    rmSync(path.dirname(counter), { recursive: true, force: true });
   });
 
   it('honours testLimit, and 0 returns every record', async () => {
