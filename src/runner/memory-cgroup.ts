@@ -10,6 +10,7 @@
  */
 
 import { mkdir, rmdir } from 'node:fs/promises';
+import { pollForBreach } from './breach-poll.js';
 import path from 'node:path';
 import type { ProcessLimit } from './process-limit.js';
 import {
@@ -22,15 +23,13 @@ import {
 } from './run-cgroups.js';
 
 /** Often enough that the rest of a run stops soon after one of its processes was killed. */
-const pollMs = 50;
 
 export class MemoryCgroup {
   readonly mechanism: 'cgroup-v2' | 'cgroup-v1';
   /** A cgroup.procs the harness joins besides the pids cgroup's; null when it is the same. */
   readonly procsPath: string | null;
 
-  private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private stopPolling: (() => void) | undefined;
   private seenBreach = false;
 
   private constructor(
@@ -84,18 +83,7 @@ export class MemoryCgroup {
 
   /** Starts watching for an OOM kill; `onBreach` is called at most once. */
   watch(onBreach: () => void): void {
-    this.timer = setInterval(() => {
-      if (this.polling) return;
-      this.polling = true;
-      void this.breached().then((breached) => {
-        this.polling = false;
-        if (breached && this.timer !== undefined) {
-          clearInterval(this.timer);
-          this.timer = undefined;
-          onBreach();
-        }
-      });
-    }, pollMs);
+    this.stopPolling = pollForBreach(() => this.breached(), onBreach);
   }
 
   /**
@@ -113,8 +101,7 @@ export class MemoryCgroup {
 
   /** Stops watching and, on v1, kills what is left in the cgroup and removes it. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopPolling?.();
     if (this.owned) await removeCgroup(this.dir);
   }
 }

@@ -6,19 +6,18 @@
  */
 
 import { mkdir, rmdir } from 'node:fs/promises';
+import { pollForBreach } from './breach-poll.js';
 import path from 'node:path';
 import type { ProcessLimit } from './process-limit.js';
 import { type CgroupVersion, readControl, removeCgroup, writeControl } from './run-cgroups.js';
 
 /** Often enough that a breach ends the run before the script notices its failed forks. */
-const pollMs = 50;
 
 export class PidsCgroup implements ProcessLimit {
   readonly mechanism: 'cgroup-v2' | 'cgroup-v1';
   readonly procsPath: string;
 
-  private timer: NodeJS.Timeout | undefined;
-  private polling = false;
+  private stopPolling: (() => void) | undefined;
   private seenBreach = false;
 
   private constructor(
@@ -50,18 +49,7 @@ export class PidsCgroup implements ProcessLimit {
   }
 
   watch(_pid: number, onBreach: () => void): void {
-    this.timer = setInterval(() => {
-      if (this.polling) return;
-      this.polling = true;
-      void this.breached().then((breached) => {
-        this.polling = false;
-        if (breached && this.timer !== undefined) {
-          clearInterval(this.timer);
-          this.timer = undefined;
-          onBreach();
-        }
-      });
-    }, pollMs);
+    this.stopPolling = pollForBreach(() => this.breached(), onBreach);
   }
 
   async breached(): Promise<boolean> {
@@ -72,8 +60,7 @@ export class PidsCgroup implements ProcessLimit {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopPolling?.();
     await removeCgroup(this.dir);
   }
 }
