@@ -179,11 +179,6 @@ export function dateWindow(params: Record<string, unknown>): [string, unknown][]
   );
 }
 
-/** "1 record", "2 records". */
-export function counted(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
 /** True when Python printed a traceback into the text. */
 export function hasTraceback(text: string): boolean {
   return text.includes('Traceback (most recent call last)');

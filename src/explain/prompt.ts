@@ -2,7 +2,7 @@
  * The text a language model gets. Every piece is masked before it is cut, so a secret value
  * split by a cut cannot slip through half-masked, and the whole is masked once more at the end.
  */
-import { counted } from './clues.js';
+import { counted } from '../status/counted.js';
 import type { JobErrorFacts, RunFacts } from './facts.js';
 
 export interface ModelPrompt {

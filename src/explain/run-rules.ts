@@ -3,8 +3,8 @@
  * hint the model gets when one is. A failure is explained by its cause; an empty or noisy
  * success by what its logs show, else by its params (a date window) or its warnings.
  */
+import { counted } from '../status/counted.js';
 import {
-  counted,
   datePattern,
   dateWindow,
   hasTraceback,

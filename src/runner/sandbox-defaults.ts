@@ -37,3 +37,18 @@ export const sandboxDefaults = {
    */
   maxLogLineBytes: mib,
 } as const;
+
+/** Every sandbox limit, set: what a run applies, from its request or else the defaults. */
+export type SandboxLimits = { -readonly [Name in keyof typeof sandboxDefaults]: number };
+
+const limitNames = Object.keys(sandboxDefaults) as (keyof SandboxLimits)[];
+
+/**
+ * The sandbox limits among `settings`, each left out taken from the defaults. The run service
+ * passes the config's runner section through this, so a limit added here reaches every run.
+ */
+export function sandboxLimits(settings: Partial<SandboxLimits>): SandboxLimits {
+  const limits = { ...sandboxDefaults } as SandboxLimits;
+  for (const name of limitNames) limits[name] = settings[name] ?? sandboxDefaults[name];
+  return limits;
+}

@@ -43,7 +43,7 @@ import { drain } from './pipe-drain.js';
 import { openProcessLimit, type ProcessLimit } from './process-limit.js';
 import { resolvePython } from './python-path.js';
 import { RecordPipe, type RecordPipeOptions } from './record-pipe.js';
-import { sandboxDefaults } from './sandbox-defaults.js';
+import { type SandboxLimits, sandboxLimits } from './sandbox-defaults.js';
 import { scriptEnv } from './script-env.js';
 import type { ScriptFailureKind, ScriptRunRequest, ScriptRunResult } from './script-run.js';
 import { WorkdirWatch } from './workdir-watch.js';
@@ -84,35 +84,10 @@ interface Failure {
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null } | { startError: Error };
 
-type Limits = Required<
-  Pick<
-    ScriptRunRequest,
-    | 'cpuSeconds'
-    | 'maxProcesses'
-    | 'maxWorkdirBytes'
-    | 'maxRunRecordBytes'
-    | 'maxTestRecordBytes'
-    | 'maxOutputBytes'
-    | 'maxLogLineBytes'
-  >
->;
-
 /** What bounds the run's processes: always a process limit, a memory cgroup where possible. */
 interface RunCgroups {
   processes: ProcessLimit;
   memory: MemoryCgroup | null;
-}
-
-function limitsOf(request: ScriptRunRequest): Limits {
-  return {
-    cpuSeconds: request.cpuSeconds ?? sandboxDefaults.cpuSeconds,
-    maxProcesses: request.maxProcesses ?? sandboxDefaults.maxProcesses,
-    maxWorkdirBytes: request.maxWorkdirBytes ?? sandboxDefaults.maxWorkdirBytes,
-    maxRunRecordBytes: request.maxRunRecordBytes ?? sandboxDefaults.maxRunRecordBytes,
-    maxTestRecordBytes: request.maxTestRecordBytes ?? sandboxDefaults.maxTestRecordBytes,
-    maxOutputBytes: request.maxOutputBytes ?? sandboxDefaults.maxOutputBytes,
-    maxLogLineBytes: request.maxLogLineBytes ?? sandboxDefaults.maxLogLineBytes,
-  };
 }
 
 export async function runScript(request: ScriptRunRequest): Promise<ScriptRunResult> {
@@ -121,7 +96,7 @@ export async function runScript(request: ScriptRunRequest): Promise<ScriptRunRes
     return failed(request, startedAt, { kind: 'aborted', error: abortedMessage });
   }
 
-  const limits = limitsOf(request);
+  const limits = sandboxLimits(request);
   const workDir = await mkdtemp(path.join(tmpdir(), 'tapline-run-'));
   const processes = await openProcessLimit(limits.maxProcesses);
   const memory = await MemoryCgroup.open(request.memoryBytes, processes);
@@ -139,7 +114,7 @@ export async function runScript(request: ScriptRunRequest): Promise<ScriptRunRes
 
 async function execute(
   request: ScriptRunRequest,
-  limits: Limits,
+  limits: SandboxLimits,
   cgroups: RunCgroups,
   workDir: string,
   startedAt: number,
@@ -317,7 +292,7 @@ async function execute(
  */
 function recordBudget(
   mode: ScriptRunRequest['mode'],
-  limits: Limits,
+  limits: SandboxLimits,
   onTooMuch: (error: string) => void,
 ): Pick<RecordPipeOptions, 'maxTotalBytes' | 'onTooMuch'> {
   if (mode === 'test' && limits.maxTestRecordBytes < limits.maxRunRecordBytes) {
@@ -331,7 +306,7 @@ function recordBudget(
 /** The failure, if any, of a run that tapline did not stop itself. */
 function judge(
   request: ScriptRunRequest,
-  limits: Limits,
+  limits: SandboxLimits,
   report: HarnessReport | undefined,
   control: ControlPipe,
   records: RecordPipe,
@@ -366,7 +341,7 @@ function judge(
 
 function reportedFailure(
   request: ScriptRunRequest,
-  limits: Limits,
+  limits: SandboxLimits,
   report: HarnessReport,
 ): Failure {
   const kind = (failureKinds.has(report.kind ?? '') ? report.kind : 'crashed') as ScriptFailureKind;

@@ -9,6 +9,7 @@ import { EarlyLoad } from '../jobs/early-load.js';
 import type { JobQueue, NewJob } from '../jobs/queue.js';
 import { StagingProgress } from '../jobs/staging-progress.js';
 import { type Pipeline, pipelineSchema } from '../pipelines/pipeline-schema.js';
+import { sandboxLimits } from '../runner/sandbox-defaults.js';
 import { runScript } from '../runner/spawn.js';
 import type { ScriptRunResult } from '../runner/script-run.js';
 import type { Masker } from '../secrets/masker.js';
@@ -231,13 +232,7 @@ export class RunService {
       logBytes: runner.logBytes,
       maxRecordBytes: runner.maxRecordBytes,
       memoryBytes: runner.memoryBytes,
-      cpuSeconds: runner.cpuSeconds,
-      maxProcesses: runner.maxProcesses,
-      maxWorkdirBytes: runner.maxWorkdirBytes,
-      maxRunRecordBytes: runner.maxRunRecordBytes,
-      maxTestRecordBytes: runner.maxTestRecordBytes,
-      maxOutputBytes: runner.maxOutputBytes,
-      maxLogLineBytes: runner.maxLogLineBytes,
+      ...sandboxLimits(runner),
       ...(stagingPath ? { stagingPath, onStaged: (bytes) => this.staged(run, bytes) } : {}),
       signal: this.shutdown.signal,
     });

@@ -8,8 +8,11 @@ import type { SecretBox } from './secret-box.js';
  * (its allow-list, params, state, limits, the Python interpreter's own settings), and a secret
  * must not silently replace them.
  */
-const reservedField =
-  /^(PATH|HOME|LANG|TZ|LC_\w*|(HTTPS?|NO|ALL)_PROXY|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|MALLOC_ARENA_MAX|PYTHON\w*|TAP_\w*|DATRIS_\w*)$/i;
+const reservedField = new RegExp(
+  '^(PATH|HOME|LANG|TZ|LC_\\w*|(HTTPS?|NO|ALL)_PROXY|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|' +
+    'CURL_CA_BUNDLE|MALLOC_ARENA_MAX|PYTHON\\w*|TAP_\\w*|DATRIS_\\w*)$',
+  'i',
+);
 
 /** Named sets of credentials; values go in and reach scripts, and are never read back out. */
 export class SecretService {
