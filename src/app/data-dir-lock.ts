@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StartupError } from './startup-error.js';
+import { dataDirLayout } from '../config/data-dir-layout.js';
 
 /**
  * One embedded server per data directory: two would both recover "abandoned" runs and jobs
@@ -14,7 +15,7 @@ import { StartupError } from './startup-error.js';
  */
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
-  const lockPath = path.join(dataDir, 'server.lock');
+  const lockPath = path.join(dataDir, dataDirLayout.lock);
   const lock = new Database(lockPath, { timeout: 0 });
   try {
     lock.exec('BEGIN EXCLUSIVE');

@@ -20,6 +20,7 @@ import { ColumnNames, quoteIdentifier } from './identifiers.js';
 import { readTableColumns, sqlColumnType, toSqlValue } from './sqlite-columns.js';
 import { checkpointLater, checkpointNow } from './warehouse-checkpoint.js';
 import { lockWarehouse, tryLockWarehouse } from './warehouse-lock.js';
+import { dataDirLayout } from '../config/data-dir-layout.js';
 
 type SqliteDestination = Extract<Destination, { type: 'sqlite' }>;
 
@@ -74,7 +75,7 @@ export class SqliteLoader implements DestinationLoader {
   ) {
     this.file = destination.path
       ? path.resolve(context.dataDir, destination.path)
-      : path.join(context.dataDir, 'warehouse.db');
+      : path.join(context.dataDir, dataDirLayout.warehouse);
     this.table = destination.table;
     this.lockKey = this.file;
     this.target =

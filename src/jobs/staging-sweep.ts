@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { MetadataStore } from '../store/store.js';
+import { dataDirLayout } from '../config/data-dir-layout.js';
 
 /**
  * Removes staging files no job needs: those of runs a stopped server left unfinished (their
@@ -8,7 +9,7 @@ import type { MetadataStore } from '../store/store.js';
  * succeeded when the server stopped. Run at start, before any run or job can stage anything.
  */
 export async function removeOrphanStaging(dataDir: string, store: MetadataStore): Promise<number> {
-  const directory = path.join(dataDir, 'staging');
+  const directory = path.join(dataDir, dataDirLayout.staging);
   const names = await readdir(directory).catch(() => [] as string[]);
   if (names.length === 0) return 0;
   const needed = new Set(

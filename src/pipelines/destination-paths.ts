@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { dataDirLayout } from '../config/data-dir-layout.js';
 
 /**
  * The data directory holds tapline's own files beside the warehouses. A sqlite destination
@@ -10,17 +11,17 @@ import path from 'node:path';
  * did not pass through a save and for absolute paths into the data directory.
  */
 
-const stagingFolder = 'staging';
+const stagingFolder = dataDirLayout.staging;
 
 /** tapline's files directly in the data directory, by lowercased name: what each one is. */
 const taplineFiles = new Map<string, string>();
 for (const [name, role] of [
-  ['tapline.db', "tapline's metadata database"],
-  ['server.lock', "tapline's data directory lock"],
+  [dataDirLayout.metadata, "tapline's metadata database"],
+  [dataDirLayout.lock, "tapline's data directory lock"],
 ] as const) {
   for (const suffix of ['', '-wal', '-shm', '-journal']) taplineFiles.set(name + suffix, role);
 }
-taplineFiles.set('secret.key', "tapline's secret key file");
+taplineFiles.set(dataDirLayout.secretKey, "tapline's secret key file");
 
 /**
  * Why a destination's path, as written in a pipeline, is refused; null when it may be used.

@@ -8,6 +8,7 @@ import {
 } from '../destinations/identifiers.js';
 import { destinationPathProblem } from './destination-paths.js';
 import { compilePattern } from './quality-pattern.js';
+import { dataDirLayout } from '../config/data-dir-layout.js';
 
 /**
  * The pipeline JSON of DESIGN section 5. Field names in `schema`, `primaryKey`, `quality` and
@@ -304,7 +305,7 @@ function checkPipeline(pipeline: PipelineShape, ctx: z.RefinementCtx): void {
   const warehouses = new Map<string, number>();
   pipeline.destinations.forEach((target, index) => {
     if (target.type === 'sqlite') {
-      const file = path.normalize(target.path ?? 'warehouse.db');
+      const file = path.normalize(target.path ?? dataDirLayout.warehouse);
       const first = warehouses.get(file);
       if (first !== undefined) {
         ctx.addIssue({

@@ -19,6 +19,7 @@ import type { TapService } from '../taps/tap-service.js';
 import { splitDocuments } from './document-jobs.js';
 import type { RunAnswer, RunRequest } from './run-schema.js';
 import type { StateCommitter } from './state-committer.js';
+import { dataDirLayout } from '../config/data-dir-layout.js';
 
 export interface RunServiceDeps {
   config: Config;
@@ -146,7 +147,7 @@ export class RunService {
       masker: this.deps.secrets.maskerFor(tap.secret),
       startState: (await store.state.get(tap.name))?.state,
       ...(request.mode === 'run' && tap.targetPipeline !== null
-        ? { stagingPath: path.join(config.dataDir, 'staging', `${runId}.ndjson`) }
+        ? { stagingPath: path.join(config.dataDir, dataDirLayout.staging, `${runId}.ndjson`) }
         : {}),
       publisherToken: randomUUID(),
       pipelineToken: randomUUID(),

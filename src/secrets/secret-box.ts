@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { dataDirLayout } from '../config/data-dir-layout.js';
 
 const algorithm = 'aes-256-gcm';
 const keyBytes = 32;
@@ -27,7 +28,7 @@ export class SecretBox {
     if (configuredKey) {
       return new SecretBox(parseKey(configuredKey, 'TAPLINE_SECRET_KEY'), 'TAPLINE_SECRET_KEY');
     }
-    const file = path.join(dataDir, 'secret.key');
+    const file = path.join(dataDir, dataDirLayout.secretKey);
     if (!existsSync(file)) {
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(file, randomBytes(keyBytes).toString('base64') + '\n', {

@@ -7,6 +7,7 @@ import { CliError, usageError } from '../cli-error.js';
 import { commandContext } from '../command-context.js';
 import { shellWord } from '../report-error.js';
 import { printTable } from '../table.js';
+import { dataDirLayout } from '../../config/data-dir-layout.js';
 
 interface KeyFlags {
   role?: string;
@@ -15,8 +16,6 @@ interface KeyFlags {
 
 /** As config.ts has it: ./.tapline under the directory the command runs in. */
 const defaultDataDir = '.tapline';
-/** The SQLite database openSqliteStore keeps in the data directory. */
-const databaseFile = 'tapline.db';
 
 /**
  * Keys are managed on the server's own machine, against its data directory, not over HTTP:
@@ -59,10 +58,10 @@ function checkDataDir(dir: string, { mayCreate, named }: { mayCreate: boolean; n
   if (!statSync(dir).isDirectory()) {
     throw new CliError('no_data_dir', `the data directory ${dir} is not a directory; ${pointAt}`);
   }
-  if (!mayCreate && !existsSync(path.join(dir, databaseFile))) {
+  if (!mayCreate && !existsSync(path.join(dir, dataDirLayout.metadata))) {
     throw new CliError(
       'no_data_dir',
-      `${dir} holds no tapline database (${databaseFile}), so it is not a server's data ` +
+      `${dir} holds no tapline database (${dataDirLayout.metadata}), so it is not a server's data ` +
         `directory; ${pointAt}`,
     );
   }

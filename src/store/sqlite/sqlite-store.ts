@@ -9,10 +9,11 @@ import { sqliteRunStore } from './runs.js';
 import { sqliteSecretStore } from './secrets.js';
 import { sqliteStateStore } from './state.js';
 import { sqliteTapStore } from './taps.js';
+import { dataDirLayout } from '../../config/data-dir-layout.js';
 
 /** The embedded metadata store: one SQLite file, `<dataDir>/tapline.db`. */
 export function openSqliteStore(dataDir: string): MetadataStore {
-  const db = openDatabase(path.join(dataDir, 'tapline.db'));
+  const db = openDatabase(path.join(dataDir, dataDirLayout.metadata));
   return {
     taps: sqliteTapStore(db),
     runs: sqliteRunStore(db),
