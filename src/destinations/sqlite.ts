@@ -18,7 +18,7 @@ import type {
 } from './destination.js';
 import { ColumnNames, quoteIdentifier } from './identifiers.js';
 import { readTableColumns, sqlColumnType, toSqlValue } from './sqlite-columns.js';
-import { checkpointLater, checkpointNow } from './warehouse-checkpoint.js';
+import { checkpointLater, checkpointSoon } from './warehouse-checkpoint.js';
 import { lockWarehouse, tryLockWarehouse } from './warehouse-lock.js';
 import { dataDirLayout } from '../config/data-dir-layout.js';
 
@@ -107,7 +107,8 @@ export class SqliteLoader implements DestinationLoader {
       db.pragma('cache_size = -8000');
       db.pragma('journal_size_limit = 67108864');
       db.pragma('wal_autocheckpoint = 0');
-      checkpointNow(this.file, db);
+      // The log an earlier load left is copied beside this load rather than before it.
+      void checkpointSoon(this.file);
       db.defaultSafeIntegers(true);
       db.exec('BEGIN IMMEDIATE');
       db.exec(

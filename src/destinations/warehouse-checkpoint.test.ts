@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { loadJob } from '../jobs/load-job.js';
 import { pipelineSchema } from '../pipelines/pipeline-schema.js';
@@ -32,7 +33,12 @@ it('leaves the checkpoint of a committed load until the queue runs it', async ()
   const committed = statSync(warehouse).size;
   expect(statSync(`${warehouse}-wal`).size).toBeGreaterThan(500_000);
 
-  runCheckpoints();
+  let checkpointed = false;
+  const checkpoint = runCheckpoints().then(() => (checkpointed = true));
+  // The copy runs on a worker thread: this thread's next turn comes before it is done.
+  await nextTurn();
+  expect(checkpointed).toBe(false);
+  await checkpoint;
 
   // The rows moved from the log into the database file, and the log went with the last connection.
   expect(statSync(warehouse).size).toBeGreaterThan(committed + 500_000);

@@ -86,7 +86,7 @@ export class EmbeddedQueue implements JobQueue {
     await Promise.all(this.loops);
     await Promise.all(this.inFlight);
     clearTimeout(timer);
-    runCheckpoints();
+    await runCheckpoints();
   }
 
   async idle(): Promise<void> {
@@ -184,7 +184,7 @@ export class EmbeddedQueue implements JobQueue {
           : `job failed in ${outcome.error?.processName ?? 'JobRunner'}`,
     });
     log.info({ status: outcome.status, loaded: outcome.loadedCount }, 'job finished');
-    runCheckpoints();
+    void runCheckpoints();
   }
 
   /** Loads a job; whatever goes wrong becomes a failed result with an error event. */
