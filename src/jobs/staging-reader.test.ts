@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,6 +46,16 @@ describe('readStagedBatches', () => {
     expect(batch!.records).toEqual([{ id: 2033735037361704962n }]);
     expect(batch!.refused.map((refused) => refused.line)).toEqual([2, 4]);
     expect(batch!.refused[1]!.reason).toBe('record 4: not a JSON object');
+  });
+
+  it('numbers lines across blank lines and reads multi-byte text exactly', async () => {
+    writeFileSync(file, '{"city": "Zürich"}\n\n  \r\n{"city": "東京", "note": "é\\n🚀"}\r\n');
+
+    const [batch] = await readAll(readStagedBatches(file));
+
+    expect(batch!.records).toEqual([{ city: 'Zürich' }, { city: '東京', note: 'é\n🚀' }]);
+    expect(batch!.lines).toEqual([1, 4]);
+    expect(batch!.bytes).toBe(readFileSync(file).length);
   });
 
   it('follows a file its run is still writing, a line cut mid-way included', async () => {

@@ -11,7 +11,7 @@ export interface StagedBatch {
 }
 
 export interface BatchLimits {
-  /** Records per batch. */
+  /** Lines (records) per batch. */
   rows: number;
   /** Bytes of staged text per batch; a batch closes at whichever limit comes first. */
   bytes: number;
@@ -44,15 +44,54 @@ export async function* readStagedBatches(
   source: StagingSource = {},
 ): AsyncGenerator<StagedBatch> {
   const limits = source.limits ?? defaultBatchLimits;
+  const lines = new LineReader();
   let batch = emptyBatch();
-  let header: string[] | undefined;
-  let line = 0;
+  let batchLines = 0;
   let rest: Buffer | undefined;
 
-  const take = (bytes: Buffer): void => {
-    line += 1;
-    batch.bytes += bytes.length + 1;
-    const text = bytes.toString('utf8').trim();
+  for await (const chunk of readChunks(stagingPath, source)) {
+    const buffer = rest === undefined ? chunk : Buffer.concat([rest, chunk]);
+    // [start, end) holds whole lines counted into the batch but not yet read.
+    let start = 0;
+    let end = 0;
+    for (let newline = buffer.indexOf(10); newline !== -1; newline = buffer.indexOf(10, end)) {
+      batch.bytes += newline + 1 - end;
+      batchLines += 1;
+      end = newline + 1;
+      if (batchLines >= limits.rows || batch.bytes >= limits.bytes) {
+        lines.read(buffer, start, end - 1, batch);
+        start = end;
+        yield batch;
+        batch = emptyBatch();
+        batchLines = 0;
+      }
+    }
+    if (end > start) lines.read(buffer, start, end - 1, batch);
+    rest = end < buffer.length ? buffer.subarray(end) : undefined;
+  }
+  if (rest !== undefined) {
+    batch.bytes += rest.length;
+    lines.read(rest, 0, rest.length, batch);
+  }
+  if (batch.records.length > 0 || batch.refused.length > 0 || batch.bytes > 0) yield batch;
+}
+
+/** Turns staged lines into records, numbering them and keeping a row list's header. */
+class LineReader {
+  private line = 0;
+  private header: string[] | undefined;
+
+  /** Reads the lines in buffer[start, end) (newline-separated, none at the end) into `batch`. */
+  read(buffer: Buffer, start: number, end: number, batch: StagedBatch): void {
+    // One decode for many lines: a newline byte never falls inside a UTF-8 sequence, so the
+    // text splits into exactly the lines the bytes held.
+    for (const text of buffer.toString('utf8', start, end).split('\n')) this.take(text, batch);
+  }
+
+  private take(raw: string, batch: StagedBatch): void {
+    this.line += 1;
+    const line = this.line;
+    const text = raw.trim();
     if (text === '') return;
 
     let parsed: unknown;
@@ -66,12 +105,12 @@ export async function* readStagedBatches(
       return;
     }
     if (Array.isArray(parsed)) {
-      if (header === undefined) {
-        header = parsed.map(String);
+      if (this.header === undefined) {
+        this.header = parsed.map(String);
         return;
       }
       const row: unknown[] = parsed;
-      parsed = Object.fromEntries(header.map((key, index) => [key, row[index] ?? null]));
+      parsed = Object.fromEntries(this.header.map((key, index) => [key, row[index] ?? null]));
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       batch.refused.push({ line, reason: `record ${line}: not a JSON object` });
@@ -79,30 +118,7 @@ export async function* readStagedBatches(
     }
     batch.records.push(parsed as Record<string, unknown>);
     batch.lines.push(line);
-  };
-
-  const full = () => batch.records.length >= limits.rows || batch.bytes >= limits.bytes;
-
-  for await (const chunk of readChunks(stagingPath, source)) {
-    const buffer = rest === undefined ? chunk : Buffer.concat([rest, chunk]);
-    let start = 0;
-    let newline = buffer.indexOf(10, start);
-    while (newline !== -1) {
-      take(buffer.subarray(start, newline));
-      start = newline + 1;
-      if (full()) {
-        yield batch;
-        batch = emptyBatch();
-      }
-      newline = buffer.indexOf(10, start);
-    }
-    rest = start < buffer.length ? buffer.subarray(start) : undefined;
   }
-  if (rest !== undefined && rest.length > 0) {
-    take(rest);
-    batch.bytes -= 1;
-  }
-  if (batch.records.length > 0 || batch.refused.length > 0 || batch.bytes > 0) yield batch;
 }
 
 /** The file's bytes in order, up to where its writer has got (all of it, for a finished file). */
