@@ -6,7 +6,7 @@
  * without holding them, pausing the pipe while the file catches up.
  */
 
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, fdatasync, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -28,6 +28,13 @@ export interface RecordPipeOptions {
   onStaged?: (bytes: number) => void;
 }
 
+/**
+ * Staged bytes between two background syncs. The staging file is flushed to disk before the run
+ * answers; syncing as it grows (as RocksDB's bytes_per_sync does) leaves that last flush a few
+ * megabytes instead of the whole file, which took a tenth of a second per 1M records.
+ */
+const syncEveryBytes = 16 * 1024 * 1024;
+
 export class RecordPipe {
   readonly records: Record<string, unknown>[] = [];
   count = 0;
@@ -44,10 +51,15 @@ export class RecordPipe {
   private stagingError: Error | undefined;
   /** Bytes the staging file holds: counted when a write completes, not when it is queued. */
   private stagingWritten = 0;
+  private stagingFd: number | undefined;
+  private syncedUpTo = 0;
+  /** A background sync of the staging file in flight; finish waits for it before closing. */
+  private syncing: Promise<void> | undefined;
 
   constructor(private readonly options: RecordPipeOptions) {
     if (options.stagingPath !== undefined) {
       this.staging = createWriteStream(options.stagingPath, { flush: true });
+      this.staging.once('open', (fd: number) => (this.stagingFd = fd));
     }
   }
 
@@ -72,6 +84,7 @@ export class RecordPipe {
         if (error) return;
         this.stagingWritten += chunk.length;
         this.options.onStaged?.(this.stagingWritten);
+        if (this.stagingWritten - this.syncedUpTo >= syncEveryBytes) this.syncInBackground();
       };
       if (!this.staging.write(chunk, written)) {
         stream.pause();
@@ -90,10 +103,24 @@ export class RecordPipe {
       this.badOutput ??= 'the record pipe ended in the middle of a record';
     }
     if (this.staging === undefined) return;
+    await this.syncing;
     this.staging.end();
     await finished(this.staging).catch(() => undefined);
     if (this.stagingError !== undefined) throw this.stagingError;
     await syncDirectory(path.dirname(this.options.stagingPath!));
+  }
+
+  private syncInBackground(): void {
+    const fd = this.stagingFd;
+    if (this.syncing !== undefined || fd === undefined || this.stagingError) return;
+    this.syncedUpTo = this.stagingWritten;
+    this.syncing = new Promise((resolve) => {
+      // A failed sync changes nothing: the flush at the end is the one that must succeed.
+      fdatasync(fd, () => {
+        this.syncing = undefined;
+        resolve();
+      });
+    });
   }
 
   private scan(chunk: Buffer): void {
