@@ -95,7 +95,11 @@ export class SqliteLoader implements DestinationLoader {
         return { ok: false, message: `the warehouse ${this.file} is busy with another load` };
       }
     } else {
-      this.release = await lockWarehouse(this.file);
+      this.release = await lockWarehouse(this.file, this.context.signal);
+      // The job was stopped while it waited; load-job ends it as aborted, not failed.
+      if (this.release === undefined) {
+        return { ok: false, message: `stopped while waiting for the warehouse ${this.file}` };
+      }
     }
     try {
       const db = new Database(this.file);

@@ -14,18 +14,48 @@ interface Claim {
 /** Per file, the claims in order: the first holds the lock, the rest wait. */
 const claims = new Map<string, Claim[]>();
 
-/** Waits for the warehouse; resolves with the function that releases it. */
-export async function lockWarehouse(file: string): Promise<() => void> {
+/**
+ * Waits for the warehouse; resolves with the function that releases it, or with undefined when
+ * `signal` aborts first. A claim given up leaves the queue, so it never holds the lock later
+ * and never keeps the loads behind it waiting: a stopping server need not wait for the holder.
+ */
+export function lockWarehouse(file: string): Promise<() => void>;
+export function lockWarehouse(
+  file: string,
+  signal: AbortSignal | undefined,
+): Promise<(() => void) | undefined>;
+export async function lockWarehouse(
+  file: string,
+  signal?: AbortSignal,
+): Promise<(() => void) | undefined> {
+  if (signal?.aborted) return undefined;
   const queue = claims.get(file) ?? [];
   claims.set(file, queue);
-  let granted!: () => void;
-  const turn = new Promise<void>((resolve) => (granted = resolve));
-  const claim: Claim = { granted, onWanted: undefined };
+  let settle!: (ours: boolean) => void;
+  const turn = new Promise<boolean>((resolve) => (settle = resolve));
+  const claim: Claim = { granted: () => settle(true), onWanted: undefined };
   queue.push(claim);
-  if (queue.length === 1) granted();
+  if (queue.length === 1) claim.granted();
   else for (const ahead of queue) if (ahead !== claim) ahead.onWanted?.();
-  await turn;
-  return releaser(file, claim);
+
+  // A claim at the head has been granted already; it is released below instead.
+  const giveUp = () => {
+    if (queue[0] === claim) return;
+    queue.splice(queue.indexOf(claim), 1);
+    settle(false);
+  };
+  signal?.addEventListener('abort', giveUp, { once: true });
+  const ours = await turn;
+  signal?.removeEventListener('abort', giveUp);
+  if (!ours) return undefined;
+
+  const release = releaser(file, claim);
+  // Granted in the same tick as the abort: the load is stopping, so the next one goes first.
+  if (signal?.aborted) {
+    release();
+    return undefined;
+  }
+  return release;
 }
 
 /**

@@ -280,8 +280,9 @@ describe('loadJob', () => {
       signal: controller.signal,
       emit: async (event) => {
         events.push(event);
-        // The loader is open and its transaction begun: stop the job, as a shutdown would.
-        if (event.processName === 'SqliteLoader') controller.abort();
+        // Its begin event comes before open; once open has taken the warehouse and begun the
+        // transaction (before the first batch is read), stop the job, as a shutdown would.
+        if (event.processName === 'SqliteLoader') setImmediate(() => controller.abort());
       },
     });
     expect(stopped).toMatchObject({ status: 'failed', aborted: true });
