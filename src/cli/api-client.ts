@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { parseRecordJson, stringifyRecords } from '../records/record-json.js';
+import { CliError, cliError, cliErrorMessage } from './cli-errors.js';
 
 /** The server answered with an error body: `{"error": {"code", "message", ...}}`. */
 export class ApiError extends Error {
@@ -19,14 +20,8 @@ export class ApiError extends Error {
 }
 
 /** Nothing answered at the URL: the server is not running, or the URL is wrong. */
-export class UnreachableError extends Error {
-  constructor(
-    readonly url: string,
-    readonly reason: string,
-  ) {
-    super(`cannot reach tapline at ${url} (${reason}); start it with \`tapline serve\``);
-    this.name = 'UnreachableError';
-  }
+function unreachable(url: string, reason: string): CliError {
+  return new CliError('unreachable', cliErrorMessage('unreachable', url, reason), { url });
 }
 
 export interface ApiClientOptions {
@@ -88,7 +83,7 @@ export class ApiClient {
       const req = transport.request(url, { method, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error) => reject(new UnreachableError(this.baseUrl, error.message)));
+        res.on('error', (error) => reject(unreachable(this.baseUrl, error.message)));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           try {
@@ -99,7 +94,7 @@ export class ApiClient {
         });
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
-        reject(new UnreachableError(this.baseUrl, error.code ?? error.message));
+        reject(unreachable(this.baseUrl, error.code ?? error.message));
       });
       if (payload !== undefined) req.write(payload);
       req.end();
@@ -113,14 +108,7 @@ export class ApiClient {
         // Records may hold integers past 2^53; this parse keeps them exact.
         body = parseRecordJson(text);
       } catch {
-        if (status < 400) {
-          throw new ApiError(
-            status,
-            'bad_answer',
-            `the server answered ${status} with non-JSON`,
-            {},
-          );
-        }
+        if (status < 400) throw cliError('bad_answer', status);
       }
     }
     if (status >= 200 && status < 300) return body as T;
@@ -128,9 +116,10 @@ export class ApiClient {
     const error = (body as { error?: Record<string, unknown> } | undefined)?.error;
     if (error && typeof error.message === 'string') {
       const { code, message, ...details } = error;
-      throw new ApiError(status, String(code ?? 'error'), message, details);
+      // Tapline always sends a code; an error without one came from something in between.
+      if (typeof code === 'string') throw new ApiError(status, code, message, details);
+      throw cliError('http_error', status, message);
     }
-    const excerpt = text.slice(0, 200).trim();
-    throw new ApiError(status, 'http_error', `the server answered ${status}: ${excerpt}`, {});
+    throw cliError('http_error', status, text.slice(0, 200).trim());
   }
 }

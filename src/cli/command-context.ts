@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient } from './api-client.js';
-import { usageError } from './cli-error.js';
+import { cliError } from './cli-errors.js';
 import { Output } from './output.js';
 
 export interface GlobalOptions {
@@ -24,7 +24,8 @@ function serverUrl(text: string): string {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw usageError(
+    throw cliError(
+      'usage',
       `--url (or TAPLINE_URL) must be an http:// or https:// address such as ` +
         `http://127.0.0.1:8080, not '${text}'`,
     );

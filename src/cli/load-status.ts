@@ -1,6 +1,6 @@
 import { counted } from '../status/counted.js';
 import type { ApiClient } from './api-client.js';
-import { CliError } from './cli-error.js';
+import { cliError } from './cli-errors.js';
 import type { Output } from './output.js';
 
 export interface StatusEvent {
@@ -49,11 +49,7 @@ export async function findStatus(
     const status = await fetchStatus(client, kind, token);
     if (status.rollup.jobCount > 0) return { kind, status };
   }
-  throw new CliError(
-    'unknown_token',
-    `no load job carries the token '${token}'; pass a publisherToken or pipelineToken from a ` +
-      'run-mode answer (tapline tap runs NAME lists them)',
-  );
+  throw cliError('unknown_token', token);
 }
 
 function seconds(ms: number): string {
@@ -135,11 +131,7 @@ export async function waitForLoad(
     display.show(status);
     if (status.rollup.allDone) return status;
     if (timeoutMs !== undefined && Date.now() - started > timeoutMs) {
-      throw new CliError(
-        'wait_timeout',
-        `the load is still ${status.rollup.status} after ${seconds(timeoutMs)}; ` +
-          `check again with: tapline status ${token} --wait`,
-      );
+      throw cliError('wait_timeout', status.rollup.status, seconds(timeoutMs), token);
     }
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     delayMs = Math.min(1000, delayMs * 2);

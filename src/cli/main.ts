@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { usageError } from './cli-error.js';
+import { cliError, exitCodes } from './cli-errors.js';
 import { registerKeyCommands } from './commands/key.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerSecretCommands } from './commands/secret.js';
@@ -68,9 +68,9 @@ try {
   if (error instanceof CommanderError) {
     // A mistake in the command line exits 2; without --json commander has printed it already.
     if (json && error.exitCode !== 0 && !helpCodes.includes(error.code)) {
-      reportError(usageError(error.message.replace(/^error: /, '')), { json });
+      reportError(cliError('usage', error.message.replace(/^error: /, '')), { json });
     }
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    process.exitCode = error.exitCode === 0 ? exitCodes.success : exitCodes.usage;
   } else {
     process.exitCode = reportError(error, { json });
   }

@@ -1,4 +1,4 @@
-import { usageError } from './cli-error.js';
+import { cliError } from './cli-errors.js';
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -9,7 +9,8 @@ const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function parseParam(text: string): [string, unknown] {
   const equals = text.indexOf('=');
   if (equals <= 0) {
-    throw usageError(
+    throw cliError(
+      'usage',
       `bad --param '${text}': write key=value, or key:=<json> for a JSON value ` +
         `(e.g. --param since=2015-01-01 --param limit:=5)`,
     );
@@ -18,7 +19,8 @@ export function parseParam(text: string): [string, unknown] {
   const json = raw.endsWith(':');
   const key = json ? raw.slice(0, -1) : raw;
   if (!identifier.test(key)) {
-    throw usageError(
+    throw cliError(
+      'usage',
       `bad --param '${text}': the key '${key}' must be an identifier ` +
         '(letters, digits and _, not starting with a digit)',
     );
@@ -28,7 +30,7 @@ export function parseParam(text: string): [string, unknown] {
   try {
     return [key, JSON.parse(value)];
   } catch {
-    throw usageError(`bad --param '${text}': '${value}' after := is not JSON`);
+    throw cliError('usage', `bad --param '${text}': '${value}' after := is not JSON`);
   }
 }
 
@@ -44,7 +46,7 @@ export function collectParam(
 export function parseCount(option: string, text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
-    throw usageError(`${option} must be a whole number of 0 or more, not '${text}'`);
+    throw cliError('usage', `${option} must be a whole number of 0 or more, not '${text}'`);
   }
   return value;
 }

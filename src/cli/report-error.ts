@@ -1,6 +1,6 @@
 import { isTaplineError } from '../errors/catalogue.js';
-import { ApiError, UnreachableError } from './api-client.js';
-import { CliError, exitCodes } from './cli-error.js';
+import { ApiError } from './api-client.js';
+import { CliError, cliError, exitCodes } from './cli-errors.js';
 
 interface ErrorReport {
   code: string;
@@ -19,11 +19,6 @@ export function withHint(code: string, hint: string) {
     if (error instanceof ApiError && error.code === code) error.hint = hint;
     throw error;
   };
-}
-
-/** A word as a hint's command line must spell it: quoted when a shell would split or expand it. */
-export function shellWord(text: string): string {
-  return /^[\w./:=@%+-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 function hintFor(error: ApiError): string | undefined {
@@ -47,15 +42,8 @@ function hintFor(error: ApiError): string | undefined {
 
 function describe(error: unknown): ErrorReport {
   if (error instanceof CliError) {
-    return { code: error.code, message: error.message, details: {}, exitCode: error.exitCode };
-  }
-  if (error instanceof UnreachableError) {
-    return {
-      code: 'unreachable',
-      message: error.message,
-      details: { url: error.url },
-      exitCode: exitCodes.failure,
-    };
+    const { code, message, details, exitCode } = error;
+    return { code, message, details, exitCode };
   }
   if (error instanceof ApiError) {
     return {
@@ -75,8 +63,7 @@ function describe(error: unknown): ErrorReport {
       exitCode: exitCodes.failure,
     };
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'unexpected', message: `unexpected error: ${message}`, details: {}, exitCode: 1 };
+  return describe(cliError('unexpected', error instanceof Error ? error.message : String(error)));
 }
 
 /**

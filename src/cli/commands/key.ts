@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { roles } from '../../auth/key-service.js';
 import type { Role } from '../../store/store.js';
-import { CliError, usageError } from '../cli-error.js';
+import { cliError } from '../cli-errors.js';
 import { commandContext } from '../command-context.js';
-import { shellWord } from '../report-error.js';
 import { printTable } from '../table.js';
 import { dataDirLayout } from '../../config/data-dir-layout.js';
+import { TaplineError } from '../../errors/catalogue.js';
 
 interface KeyFlags {
   role?: string;
@@ -45,24 +45,19 @@ async function openKeys(dataDir: string | undefined, { create }: { create: boole
 
 /** Throws unless `dir` holds the server's database, or it may be made there. */
 function checkDataDir(dir: string, { mayCreate, named }: { mayCreate: boolean; named: boolean }) {
-  const pointAt =
-    "point the command at the server's data directory with --data-dir or TAPLINE_DATA_DIR";
   if (!existsSync(dir)) {
     if (mayCreate) return;
     const which = named ? '' : ' (the default, .tapline under the current directory)';
-    throw new CliError(
-      'no_data_dir',
-      `the data directory ${dir}${which} does not exist; ${pointAt}`,
-    );
+    throw cliError('no_data_dir', `the data directory ${dir}${which} does not exist`);
   }
   if (!statSync(dir).isDirectory()) {
-    throw new CliError('no_data_dir', `the data directory ${dir} is not a directory; ${pointAt}`);
+    throw cliError('no_data_dir', `the data directory ${dir} is not a directory`);
   }
   if (!mayCreate && !existsSync(path.join(dir, dataDirLayout.metadata))) {
-    throw new CliError(
+    throw cliError(
       'no_data_dir',
       `${dir} holds no tapline database (${dataDirLayout.metadata}), so it is not a server's data ` +
-        `directory; ${pointAt}`,
+        'directory',
     );
   }
 }
@@ -86,16 +81,12 @@ export function registerKeyCommands(program: Command): void {
     .action(async (name: string, flags: KeyFlags, command: Command) => {
       const { out } = commandContext(command);
       if (!roles.includes(flags.role as Role)) {
-        throw usageError(`--role must be one of ${roles.join(', ')}, not '${flags.role}'`);
+        throw cliError('usage', `--role must be one of ${roles.join(', ')}, not '${flags.role}'`);
       }
       const { keys, close } = await openKeys(flags.dataDir, { create: true });
       try {
         if ((await keys.list()).some((existing) => existing.name === name)) {
-          throw new CliError(
-            'key_exists',
-            `an API key named '${name}' already exists; pick another name, or revoke it ` +
-              `first (tapline key revoke ${shellWord(name)}) to replace it`,
-          );
+          throw cliError('key_exists', name);
         }
         const { key: secret, apiKey } = await keys.create(name, flags.role as Role);
         if (out.json) return out.printJson({ name: apiKey.name, role: apiKey.role, key: secret });
@@ -141,7 +132,7 @@ export function registerKeyCommands(program: Command): void {
       const { keys, close } = await openKeys(flags.dataDir, { create: false });
       try {
         if (!(await keys.revoke(name)))
-          throw new CliError('not_found', `no API key named '${name}'`);
+          throw new TaplineError('not_found', `no API key named '${name}'`);
         if (out.json) return out.printJson({ revoked: name });
         out.line(`API key '${name}' revoked`);
       } finally {

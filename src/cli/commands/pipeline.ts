@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { CliError } from '../cli-error.js';
+import { cliError } from '../cli-errors.js';
 import { commandContext } from '../command-context.js';
-import { shellWord, withHint } from '../report-error.js';
+import { withHint } from '../report-error.js';
+import { shellWord } from '../shell-word.js';
 import { printTable } from '../table.js';
 
 interface PipelineView {
@@ -24,16 +25,16 @@ async function readPipelineFile(file: string): Promise<Record<string, unknown>> 
     text = await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new CliError('file_unreadable', `cannot read the pipeline file '${file}' (${reason})`);
+    throw cliError('file_unreadable', file, reason);
   }
   let parsed: unknown;
   try {
     parsed = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new CliError('file_invalid', `'${file}' is not valid JSON or YAML: ${String(error)}`);
+    throw cliError('file_invalid', file, `is not valid JSON or YAML: ${String(error)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new CliError('file_invalid', `'${file}' must hold one pipeline object`);
+    throw cliError('file_invalid', file, 'must hold one pipeline object');
   }
   return parsed as Record<string, unknown>;
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { usageError } from '../cli-error.js';
+import { cliError } from '../cli-errors.js';
 import { commandContext } from '../command-context.js';
-import { shellWord, withHint } from '../report-error.js';
+import { withHint } from '../report-error.js';
+import { shellWord } from '../shell-word.js';
 import { printTable } from '../table.js';
 
 interface SecretView {
@@ -16,7 +17,8 @@ function parseField(text: string): [string, string] {
   const at = text.indexOf('=');
   const field = at > 0 ? text.slice(0, at) : '';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) {
-    throw usageError(
+    throw cliError(
+      'usage',
       `expected FIELD=value with FIELD an environment variable name, not '${text.slice(0, 40)}'`,
     );
   }
@@ -46,7 +48,8 @@ export function registerSecretCommands(program: Command): void {
               .split(/\r?\n/)
               .filter((line) => line.trim() !== '' && !line.startsWith('#'))
           : fields;
-        if (lines.length === 0) throw usageError('give at least one FIELD=value, or --stdin');
+        if (lines.length === 0)
+          throw cliError('usage', 'give at least one FIELD=value, or --stdin');
         const values = Object.fromEntries(lines.map(parseField));
         const saved = await client.post<SecretView>('/secrets', { name, values });
         if (out.json) return out.printJson(saved);

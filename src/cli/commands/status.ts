@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { exitCodes } from '../cli-error.js';
+import { exitCodes } from '../cli-errors.js';
 import { commandContext } from '../command-context.js';
 import {
   findStatus,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunAnswer, RunView } from '../../runs/run-schema.js';
 import { counted } from '../../status/counted.js';
-import { exitCodes, usageError } from '../cli-error.js';
+import { cliError, exitCodes } from '../cli-errors.js';
 import { commandContext } from '../command-context.js';
 import { loadSucceeded, printLoadSummary, waitForLoad } from '../load-status.js';
 import type { Output } from '../output.js';
@@ -139,7 +139,7 @@ export function registerTapRunCommands(tap: Command): void {
     .option('--no-update-state', 'keep the stored state whatever the run produces')
     .action(async (name: string, options: RunOptions, command: Command) => {
       if (options.timeout !== undefined && !options.wait)
-        throw usageError('--timeout needs --wait');
+        throw cliError('usage', '--timeout needs --wait');
       const { client, out } = commandContext(command);
       const answer = await client.post<RunAnswer>('/tap/run', runBody(name, 'run', options));
       if (!out.json) printRunAnswer(out, answer);

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { RunSummary, TapView } from '../../taps/tap-schema.js';
-import { CliError, usageError } from '../cli-error.js';
+import { cliError } from '../cli-errors.js';
 import { commandContext } from '../command-context.js';
 import type { Output } from '../output.js';
-import { shellWord, withHint } from '../report-error.js';
+import { withHint } from '../report-error.js';
+import { shellWord } from '../shell-word.js';
 import { printTable } from '../table.js';
 import { registerTapRunCommands } from './tap-run.js';
 
@@ -15,14 +16,14 @@ async function readScript(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new CliError('script_unreadable', `cannot read the script file '${file}' (${reason})`);
+    throw cliError('script_unreadable', file, reason);
   }
 }
 
 function parseSeconds(text: string): number {
   const value = Number(text);
   if (!(value > 0))
-    throw usageError(`--timeout must be a number of seconds above 0, not '${text}'`);
+    throw cliError('usage', `--timeout must be a number of seconds above 0, not '${text}'`);
   return value;
 }
 
@@ -80,7 +81,7 @@ async function tapFields(options: TapOptions, current?: TapView): Promise<Record
     fields.schedule = null;
   } else if (options.cron !== undefined || options.timezone !== undefined) {
     const cron = options.cron ?? current?.schedule?.cron;
-    if (cron === undefined) throw usageError('--timezone needs a schedule; give --cron too');
+    if (cron === undefined) throw cliError('usage', '--timezone needs a schedule; give --cron too');
     fields.schedule = { cron, timezone: options.timezone ?? current?.schedule?.timezone ?? 'UTC' };
   }
   return fields;
@@ -108,14 +109,17 @@ function parseState(text: string): Record<string, unknown> {
   try {
     state = JSON.parse(text);
   } catch {
-    throw usageError(`--set needs a JSON object, ${example}`);
+    throw cliError('usage', `--set needs a JSON object, ${example}`);
   }
   if (state === null) {
-    throw usageError(`--set needs a JSON object, not null, ${example}; --reset forgets the state`);
+    throw cliError(
+      'usage',
+      `--set needs a JSON object, not null, ${example}; --reset forgets the state`,
+    );
   }
   if (typeof state !== 'object' || Array.isArray(state)) {
     const what = Array.isArray(state) ? 'an array' : `a ${typeof state}`;
-    throw usageError(`--set needs a JSON object, not ${what}, ${example}`);
+    throw cliError('usage', `--set needs a JSON object, not ${what}, ${example}`);
   }
   return state as Record<string, unknown>;
 }
@@ -203,13 +207,14 @@ export function registerTapCommands(program: Command): void {
         command: Command,
       ) => {
         if (options.enable && options.disable)
-          throw usageError('give --enable or --disable, not both');
+          throw cliError('usage', 'give --enable or --disable, not both');
         const { client, out } = commandContext(command);
         const current = await client.get<TapView>(path(name));
         const enabled = options.enable ? true : options.disable ? false : undefined;
         const fields = await tapFields({ ...options, enabled }, current);
         if (Object.keys(fields).length === 0) {
-          throw usageError(
+          throw cliError(
+            'usage',
             'nothing to change; give --script or a setting (see tapline tap update --help)',
           );
         }
@@ -264,7 +269,7 @@ export function registerTapCommands(program: Command): void {
     .action(async (name: string, options: { set?: string; reset?: boolean }, command: Command) => {
       const { client, out } = commandContext(command);
       if (options.set !== undefined && options.reset)
-        throw usageError('give --set or --reset, not both');
+        throw cliError('usage', 'give --set or --reset, not both');
       if (options.reset) {
         await client.delete(`${path(name)}/state`);
         if (out.json) return out.printJson({ tap: name, state: null });
