@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from './process-alive.js';
 
 export type CgroupVersion = 1 | 2;
 export type CgroupController = 'pids' | 'memory';
@@ -116,15 +117,6 @@ async function removeStale(dir: string): Promise<void> {
     const owner = Number(/^(\d+)-[0-9a-f]+$/.exec(name)?.[1]);
     if (!Number.isInteger(owner) || owner === process.pid || isAlive(owner)) continue;
     await removeCgroup(path.join(dir, name));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
