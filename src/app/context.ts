@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import type { Logger } from 'pino';
 import type { LogMask } from '../log/logger.js';
 import { KeyService } from '../auth/key-service.js';
@@ -9,6 +10,7 @@ import { removeOrphanStaging } from '../jobs/staging-sweep.js';
 import { EmbeddedQueue } from '../jobs/embedded-queue.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { PipelineService } from '../pipelines/pipeline-service.js';
+import { removeOrphanWorkdirs } from '../runner/workdir-sweep.js';
 import { RunHistory } from '../runs/run-history.js';
 import { RunService } from '../runs/run-service.js';
 import { RunSlots } from '../runs/run-slots.js';
@@ -70,6 +72,16 @@ export async function createContext(
     logger.warn({ runs: abandoned }, 'marked runs left running by a stopped server as failed');
   const orphans = await removeOrphanStaging(config.dataDir, store);
   if (orphans > 0) logger.warn({ files: orphans }, 'removed staging files no job needs');
+  const workdirs = await removeOrphanWorkdirs(tmpdir());
+  if (workdirs.removed > 0) {
+    logger.info(
+      { directories: workdirs.removed },
+      'removed working directories a stopped server left',
+    );
+  }
+  for (const { directory, error } of workdirs.failed) {
+    logger.warn({ directory, error }, 'cannot remove a working directory a stopped server left');
+  }
 
   const apiKeys = config.apiKey ? [config.apiKey] : [];
   let secrets: SecretService;

@@ -306,7 +306,7 @@ def fetch():
 `);
     const cwd = result.records[0]!.cwd as string;
     expect(result.records[0]!.files).toEqual(['tap.py']);
-    expect(path.basename(cwd)).toMatch(/^tapline-run-/);
+    expect(path.basename(cwd)).toMatch(new RegExp(`^tapline-run-${process.pid}-`));
     expect(existsSync(cwd)).toBe(false);
   });
 });

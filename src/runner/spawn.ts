@@ -46,6 +46,7 @@ import { RecordPipe, type RecordPipeOptions } from './record-pipe.js';
 import { type SandboxLimits, sandboxLimits } from './sandbox-defaults.js';
 import { scriptEnv } from './script-env.js';
 import type { ScriptFailureKind, ScriptRunRequest, ScriptRunResult } from './script-run.js';
+import { workdirPrefix } from './workdir-sweep.js';
 import { WorkdirWatch } from './workdir-watch.js';
 
 const harnessPath = fileURLToPath(new URL('./harness.py', import.meta.url));
@@ -97,7 +98,7 @@ export async function runScript(request: ScriptRunRequest): Promise<ScriptRunRes
   }
 
   const limits = sandboxLimits(request);
-  const workDir = await mkdtemp(path.join(tmpdir(), 'tapline-run-'));
+  const workDir = await mkdtemp(path.join(tmpdir(), workdirPrefix()));
   const processes = await openProcessLimit(limits.maxProcesses);
   const memory = await MemoryCgroup.open(request.memoryBytes, processes);
   try {
