@@ -111,8 +111,9 @@ export class SqliteLoader implements DestinationLoader {
       db.pragma('cache_size = -8000');
       db.pragma('journal_size_limit = 67108864');
       db.pragma('wal_autocheckpoint = 0');
-      // The log an earlier load left is copied beside this load rather than before it.
-      void checkpointSoon(this.file);
+      // The log an earlier load left must be copied before this one writes, or it keeps growing
+      // (warehouse-checkpoint.ts); the copy runs off the event loop, so only this load waits.
+      await checkpointSoon(this.file);
       db.defaultSafeIntegers(true);
       db.exec('BEGIN IMMEDIATE');
       db.exec(

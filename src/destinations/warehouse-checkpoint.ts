@@ -9,15 +9,15 @@ import Database from 'better-sqlite3';
  * open until the checkpoint is done. The copy itself runs on a worker thread
  * (checkpoint-worker.mjs), so the event loop keeps answering while it goes on. It starts once
  * the job has been reported done (`runCheckpoints`, called by the queue), or when the next load
- * of the same warehouse opens it (`checkpointSoon`), so the log cannot grow without bound.
+ * of the same warehouse opens it (`checkpointSoon`). That load waits for the copy before its
+ * first write: a write that began while the old log was still needed would append to it, and
+ * back-to-back loads would grow the log without bound instead of restarting it.
  */
 const keepers = new Map<string, Database.Database>();
 /** Checkpoints started and not yet done, by file. */
 const running = new Map<string, Promise<void>>();
 
-let worker: Worker | undefined;
-let nextId = 0;
-const replies = new Map<number, (ok: boolean) => void>();
+let worker: CheckpointWorker | undefined;
 
 /** Called right after a commit, while the loader's own connection is still open. */
 export function checkpointLater(file: string): void {
@@ -54,36 +54,55 @@ export function checkpointSoon(file: string): Promise<void> {
 }
 
 function checkpointOnWorker(file: string): Promise<boolean> {
-  const id = nextId++;
-  return new Promise((resolve) => {
-    replies.set(id, resolve);
-    try {
-      checkpointWorker().postMessage({ id, file });
-    } catch {
-      replies.delete(id);
-      resolve(false);
-    }
-  });
+  if (worker === undefined) {
+    const started = new CheckpointWorker(() => {
+      if (worker === started) worker = undefined;
+    });
+    worker = started;
+  }
+  return worker.checkpoint(file);
 }
 
-function checkpointWorker(): Worker {
-  if (worker !== undefined) return worker;
-  const started = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url));
-  // An idle checkpointer never keeps the process alive; runCheckpoints waits for busy ones.
-  started.unref();
-  started.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
-    replies.get(id)?.(ok);
-    replies.delete(id);
-  });
-  const lost = () => {
-    worker = undefined;
-    for (const reply of replies.values()) reply(false);
-    replies.clear();
-  };
-  started.on('error', lost);
-  started.on('exit', lost);
-  worker = started;
-  return started;
+/**
+ * One worker thread and the checkpoints it owes answers for. It holds the process open only
+ * while a checkpoint is in flight, so an idle one never delays an exit, and a stopping server
+ * (which awaits runCheckpoints) is not left to exit half-way through a copy.
+ */
+class CheckpointWorker {
+  private readonly thread = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url));
+  private readonly replies = new Map<number, (ok: boolean) => void>();
+  private nextId = 0;
+  private gone = false;
+
+  constructor(onLost: () => void) {
+    this.thread.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
+      this.replies.get(id)?.(ok);
+      this.replies.delete(id);
+      if (this.replies.size === 0) this.thread.unref();
+    });
+    const lost = () => {
+      if (this.gone) return;
+      this.gone = true;
+      onLost();
+      // Each keeper then closes on this thread, and that close does the copy itself.
+      for (const reply of this.replies.values()) reply(false);
+      this.replies.clear();
+      this.thread.unref();
+    };
+    this.thread.on('error', lost);
+    this.thread.on('exit', lost);
+    this.thread.unref();
+  }
+
+  checkpoint(file: string): Promise<boolean> {
+    if (this.gone) return Promise.resolve(false);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.replies.set(id, resolve);
+      this.thread.ref();
+      this.thread.postMessage({ id, file });
+    });
+  }
 }
 
 function closeQuietly(db: Database.Database): void {
