@@ -55,6 +55,7 @@ export class RecordPipe {
   private syncedUpTo = 0;
   /** A background sync of the staging file in flight; finish waits for it before closing. */
   private syncing: Promise<void> | undefined;
+  private closing = false;
 
   constructor(private readonly options: RecordPipeOptions) {
     if (options.stagingPath !== undefined) {
@@ -103,6 +104,9 @@ export class RecordPipe {
       this.badOutput ??= 'the record pipe ended in the middle of a record';
     }
     if (this.staging === undefined) return;
+    // No new background sync from here on: writes still queued would start one on an fd that
+    // end() is about to close.
+    this.closing = true;
     await this.syncing;
     this.staging.end();
     await finished(this.staging).catch(() => undefined);
@@ -112,7 +116,7 @@ export class RecordPipe {
 
   private syncInBackground(): void {
     const fd = this.stagingFd;
-    if (this.syncing !== undefined || fd === undefined || this.stagingError) return;
+    if (this.syncing !== undefined || fd === undefined || this.closing || this.stagingError) return;
     this.syncedUpTo = this.stagingWritten;
     this.syncing = new Promise((resolve) => {
       // A failed sync changes nothing: the flush at the end is the one that must succeed.
