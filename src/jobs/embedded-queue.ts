@@ -57,7 +57,8 @@ export class EmbeddedQueue implements JobQueue {
   }
 
   async submitInHand(job: NewJob, load: LoadInHand): Promise<boolean> {
-    if (this.stopping) {
+    // A stopping queue still takes a load already under way, until its grace period is over.
+    if (this.abort.signal.aborted) {
       await this.submit([job]);
       return false;
     }
@@ -84,7 +85,8 @@ export class EmbeddedQueue implements JobQueue {
       graceMs,
     );
     await Promise.all(this.loops);
-    await Promise.all(this.inFlight);
+    // Loads handed over while stopping (submitInHand) join the ones already in flight.
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
     clearTimeout(timer);
     await runCheckpoints();
   }

@@ -21,13 +21,16 @@ export interface JobQueue {
    * Durably records a job whose load this process has already begun, and lets that load finish
    * it here, outside the worker pool. Should the process die first, the job is queued again at
    * the next start like any job left running; a load that stops early (`aborted`) is queued.
-   * Resolves false when the queue is stopping: the job is queued for the next start instead and
-   * `load` is never called, so the caller must stop it.
+   * Resolves false once the queue's grace period for stopping is over: the job is queued for the
+   * next start instead and `load` is never called, so the caller must stop it.
    */
   submitInHand(job: NewJob, load: LoadInHand): Promise<boolean>;
   /** Starts working: first re-queues jobs a dead process left half-done. */
   start(): Promise<void>;
-  /** Stops taking jobs and waits for the ones in hand, up to the grace period. */
+  /**
+   * Stops taking queued jobs and waits for the ones in hand, loads handed over meanwhile
+   * included, up to the grace period; then stops those and queues them again.
+   */
   stop(graceMs: number): Promise<void>;
   /** Resolves when no job is queued or running (tests and the example use it). */
   idle(): Promise<void>;

@@ -97,18 +97,29 @@ export class RunService {
 
   constructor(private readonly deps: RunServiceDeps) {}
 
+  /** Runs under way, whatever started them (a request, the scheduler, the CLI). */
+  private readonly active = new Set<Promise<unknown>>();
+
   /** On shutdown: scripts still running after the grace period are stopped and recorded. */
   stopAfter(graceMs: number): void {
     setTimeout(() => this.shutdown.abort(), graceMs).unref();
+  }
+
+  /** Resolves once no run is under way: every run has answered and handed over its jobs. */
+  async settled(): Promise<void> {
+    while (this.active.size > 0) await Promise.allSettled([...this.active]);
   }
 
   async run(request: RunRequest & { trigger: RunTrigger }): Promise<RunAnswer> {
     const tap = await this.deps.taps.require(request.name);
     // Waiting for a slot comes first, so a refused request (503) leaves no run record behind.
     const release = await this.deps.slots.acquire();
+    const running = this.runInSlot(tap, request);
+    this.active.add(running);
     try {
-      return await this.runInSlot(tap, request);
+      return await running;
     } finally {
+      this.active.delete(running);
       release();
     }
   }

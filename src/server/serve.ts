@@ -58,17 +58,19 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs }, 'stopping');
-    // Scripts and loads share one grace period from the signal; the store closes last, once
-    // the requests still running have written their run records.
+    // Scripts and loads share one grace period from the signal. The queue stops only once every
+    // run has answered, so the load of a run that ends during the grace period is done now, not
+    // at the next start; the store closes last.
+    const deadline = Date.now() + graceMs;
     context.scheduler.stop();
     context.runs.stopAfter(graceMs);
-    const queueStopped = context.queue.stop(graceMs);
     // A keep-alive connection whose last request ends during shutdown would otherwise hold
     // close() open for the whole keep-alive timeout (72 s in Fastify).
     const closer = setInterval(() => app.server.closeIdleConnections(), 100);
     await app.close();
     clearInterval(closer);
-    await queueStopped;
+    await context.runs.settled();
+    await context.queue.stop(Math.max(0, deadline - Date.now()));
     await context.close(0);
     logger.info('stopped');
     process.exit(0);

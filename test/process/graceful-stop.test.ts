@@ -6,6 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import {
   api,
   freePort,
+  rollupOf,
   startServerProcess,
   saveEventsTap,
   waitForLoaderStart,
@@ -71,7 +72,7 @@ it('on SIGTERM stops a script past the grace period, keeps the load, and loses n
   }
 }, 120_000);
 
-it('on SIGTERM mid-script, a run whose load had begun finishes, and its job loads at restart', async () => {
+it('on SIGTERM mid-script, a run that ends within the grace period is loaded before the exit', async () => {
   const earlyDir = mkdtempSync(path.join(tmpdir(), 'tapline-sigterm-early-'));
   try {
     writeFileSync(
@@ -97,16 +98,18 @@ def fetch():
     const run = await running;
     expect(run.body).toMatchObject({ status: 'success', persisted: true, recordCount: 100_000 });
     expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('"msg":"job finished"');
 
+    // Loaded before the server exited: the table is complete with no server running.
+    const db = new Database(path.join(earlyDir, 'warehouse.db'), { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events').get()).toEqual(
+      { n: 100_000, ids: 100_000 },
+    );
+    db.close();
     const second = await startServerProcess(earlyDir, port);
     try {
-      const status = await waitForRollup(second.url, run.body.publisherToken);
-      expect(status.rollup.status).toBe('success');
-      const db = new Database(path.join(earlyDir, 'warehouse.db'), { readonly: true });
-      expect(
-        db.prepare('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events').get(),
-      ).toEqual({ n: 100_000, ids: 100_000 });
-      db.close();
+      const status = await rollupOf(second.url, run.body.publisherToken);
+      expect(status.rollup).toMatchObject({ allDone: true, status: 'success' });
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
