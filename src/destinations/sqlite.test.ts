@@ -144,8 +144,8 @@ describe('sqlite destination', () => {
     ]);
   });
 
-  it('merge rejects a record without its key', async () => {
-    const { events } = await load(
+  it('merge rejects a record without its key, and the job counts only the rows written', async () => {
+    const { events, result } = await load(
       into('merge', { primaryKey: ['id'] }),
       lines('{"id": 1}', '{"v": 2}'),
     );
@@ -155,6 +155,7 @@ describe('sqlite destination', () => {
       code: 'warning',
       description: 'rejected 1 record: primary key (id) is missing or null',
     });
+    expect(result.loadedCount).toBe(1);
   });
 
   it('append adds every job', async () => {

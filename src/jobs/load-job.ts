@@ -37,7 +37,11 @@ export interface LoadJobInput {
 
 export interface LoadJobResult {
   status: 'succeeded' | 'failed';
-  /** Records that passed quality, transform and schema and were handed to the destinations. */
+  /**
+   * Rows the job's destinations took: the fewest any of them wrote, since a destination can
+   * refuse a record the stages passed (a merge key that is null). Records that passed quality,
+   * transform and schema when every destination had the job already (an earlier attempt).
+   */
   loadedCount: number;
   /** Warning events emitted. */
   warnings: number;
@@ -81,6 +85,8 @@ export async function loadJob(input: LoadJobInput): Promise<LoadJobResult> {
 
 class JobLoad {
   private warnings = 0;
+  /** Rows each destination wrote, as its loader finished. */
+  private readonly written: number[] = [];
   private readonly open: LoaderRun[] = [];
   private readonly context: LoadContext;
 
@@ -158,7 +164,8 @@ class JobLoad {
     await this.finishLoaders();
 
     if (deferred.length > 0) await this.sendDeferred(deferred);
-    return { status: 'succeeded', loadedCount: passed, warnings: this.warnings };
+    const loadedCount = this.written.length > 0 ? Math.min(...this.written) : passed;
+    return { status: 'succeeded', loadedCount, warnings: this.warnings };
   }
 
   /** Releases whatever an early return left open (locks, transactions, temp files). */
@@ -243,6 +250,7 @@ class JobLoad {
       );
       const finished = await loader.finish();
       this.open.shift();
+      this.written.push(loading.written);
       if (!finished.ok) {
         await this.fail(loader.processName, finished.message);
       } else {
