@@ -21,7 +21,20 @@ export class ApiError extends Error {
 
 /** Nothing answered at the URL: the server is not running, or the URL is wrong. */
 function unreachable(url: string, reason: string): CliError {
-  return new CliError('unreachable', cliErrorMessage('unreachable', url, reason), { url });
+  const shown = withoutPassword(url);
+  return new CliError('unreachable', cliErrorMessage('unreachable', shown, reason), { url: shown });
+}
+
+/** The URL as it may be printed: a password in it (https://user:pass@host) becomes ***. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+  }
 }
 
 export interface ApiClientOptions {

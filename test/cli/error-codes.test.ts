@@ -232,3 +232,17 @@ const cases: Record<CliErrorCode, () => Promise<void>> = {
 describe('the codes the CLI makes itself, as --json shows them', () => {
   for (const [code, produce] of Object.entries(cases)) it(code, produce);
 });
+
+it('never prints a password given in the URL', async () => {
+  const port = await closedPort();
+  const answer = await jsonError(['tap', 'list'], {
+    TAPLINE_URL: `http://admin:hunter2pass@127.0.0.1:${port}`,
+  });
+  expect(answer.error).toEqual({
+    code: 'unreachable',
+    message:
+      `cannot reach tapline at http://admin:***@127.0.0.1:${port} (ECONNREFUSED); ` +
+      'start it with `tapline serve`',
+    url: `http://admin:***@127.0.0.1:${port}`,
+  });
+});
