@@ -13,6 +13,21 @@ function toView(stored: StoredPipeline): PipelineView {
   };
 }
 
+/** The pipeline with every webhook header value written as ***, its names kept. */
+export function withoutHeaderValues(view: PipelineView): PipelineView {
+  const destinations = view.destinations.map((destination) =>
+    destination.type === 'webhook' && destination.headers
+      ? {
+          ...destination,
+          headers: Object.fromEntries(
+            Object.keys(destination.headers).map((name) => [name, '***']),
+          ),
+        }
+      : destination,
+  );
+  return { ...view, destinations };
+}
+
 /** The pipeline registry. Definitions are validated by pipeline-schema before they are saved. */
 export class PipelineService {
   constructor(private readonly store: MetadataStore) {}

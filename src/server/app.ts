@@ -83,6 +83,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       // Only the API needs a key: /healthz and /docs stay open.
+      api.decorateRequest('callerRole', undefined);
       api.addHook('onRequest', authHook(context.keys));
       await api.register(tapRoutes, { context });
       await api.register(tapRunRoutes, { context });

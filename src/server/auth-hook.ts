@@ -10,6 +10,10 @@ declare module 'fastify' {
     /** Who may call the route; every route states it, `public` needs no key. */
     role?: RouteRole;
   }
+  interface FastifyRequest {
+    /** The caller's role; undefined when no API keys are in use (every caller is trusted). */
+    callerRole: Role | undefined;
+  }
 }
 
 /**
@@ -30,6 +34,7 @@ export function authHook(keys: KeyService) {
       );
       return reply.code(error.status).send(errorBody(error));
     }
+    request.callerRole = caller.role;
     if (!allows(caller.role, needed)) {
       const error = new TaplineError(
         'forbidden',

@@ -141,3 +141,36 @@ describe('authentication and roles', () => {
     expect((await call('GET', '/api/v1/taps', key)).status).toBe(401);
   });
 });
+
+describe('webhook headers', () => {
+  it('shows their values to admins only', async () => {
+    const hook = {
+      name: 'hooked',
+      destinations: [
+        {
+          type: 'webhook',
+          url: 'https://hooks.example.com/in',
+          headers: { Authorization: 'Bearer SUPERSECRET-webhook-token', 'X-Team': 'data' },
+        },
+      ],
+    };
+    expect((await call('POST', '/api/v1/pipelines', keys.admin, hook)).status).toBe(201);
+
+    const headersSeenBy = async (role: Role, url: string) => {
+      const { body } = await call('GET', url, keys[role]);
+      const pipeline = Array.isArray(body)
+        ? (body as { name: string }[]).find((p) => p.name === 'hooked')
+        : body;
+      return (pipeline as { destinations: { headers: Record<string, string> }[] }).destinations[0]!
+        .headers;
+    };
+    for (const url of ['/api/v1/pipelines/hooked', '/api/v1/pipelines']) {
+      expect(await headersSeenBy('viewer', url)).toEqual({ Authorization: '***', 'X-Team': '***' });
+      expect(await headersSeenBy('operator', url)).toEqual({
+        Authorization: '***',
+        'X-Team': '***',
+      });
+      expect(await headersSeenBy('admin', url)).toEqual(hook.destinations[0]!.headers);
+    }
+  });
+});

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
 import { TaplineError } from '../../errors/catalogue.js';
 import { pipelineSchema } from '../../pipelines/pipeline-schema.js';
+import { type PipelineView, withoutHeaderValues } from '../../pipelines/pipeline-service.js';
+import type { Role } from '../../store/store.js';
 import { errorResponses, nameParams } from './schemas.js';
 
 const tags = ['pipelines'];
@@ -23,7 +25,7 @@ export async function pipelineRoutes(app: FastifyInstance, { context }: { contex
       schema: { summary: 'List pipelines', tags, response: { 200: z.array(pipelineViewSchema) } },
       config: { role: 'viewer' },
     },
-    async () => pipelines.list(),
+    async (request) => (await pipelines.list()).map((view) => shownTo(request.callerRole, view)),
   );
 
   api.post(
@@ -51,7 +53,7 @@ export async function pipelineRoutes(app: FastifyInstance, { context }: { contex
       },
       config: { role: 'viewer' },
     },
-    async (request) => pipelines.get(request.params.name),
+    async (request) => shownTo(request.callerRole, await pipelines.get(request.params.name)),
   );
 
   api.put(
@@ -96,4 +98,12 @@ export async function pipelineRoutes(app: FastifyInstance, { context }: { contex
       return reply.code(204).send(null);
     },
   );
+}
+
+/**
+ * A webhook's headers often carry its credentials (Authorization), and only admins may change a
+ * pipeline, so only admins (or everyone, when no API keys are in use) see their values.
+ */
+function shownTo(role: Role | undefined, view: PipelineView): PipelineView {
+  return role === undefined || role === 'admin' ? view : withoutHeaderValues(view);
 }
