@@ -8,6 +8,7 @@ import { stringifyRecords } from '../records/record-json.js';
 import { handleError, handleFrameworkError, handleNotFound } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { authHook } from './auth-hook.js';
+import { answerClientError } from './client-error.js';
 import { useJsonBodies } from './json-body.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { runRoutes } from './routes/runs.js';
@@ -30,6 +31,7 @@ export async function buildApp(context: AppContext): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: bodyLimitBytes,
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: answerClientError,
     // Requests that arrive while the server stops get the catalogue's 503 from the hook below.
     return503OnClosing: false,
     // Tap names carry dots; a route must not treat ".json" as a format suffix or similar.
