@@ -336,19 +336,34 @@ def new_state(module, wrapper_state):
 
 
 def user_traceback(error):
-    """The exception's last frames that are the user's, not this file's."""
+    """The exception's last frames that are the user's, not this file's.
+
+    The script's own innermost frame is always kept, even when the library frames under it
+    fill the window (urlopen raising HTTPError is six frames deep): it is the line the user
+    can change. Paths inside the interpreter's install read as <python>/..., which is shorter
+    and does not show where the server keeps its Python.
+    """
     import traceback
 
     frames = [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
         if frame.filename != __file__
-    ][-TRACEBACK_FRAMES:]
+    ]
+    shown = frames[-TRACEBACK_FRAMES:]
+    script_frames = [frame for frame in frames if frame.filename == SCRIPT_FILE]
+    skipped = False
+    if script_frames and not any(frame is script_frames[-1] for frame in shown):
+        shown = [script_frames[-1]] + frames[-(TRACEBACK_FRAMES - 1):]
+        skipped = True
     text = "".join(traceback.format_exception_only(type(error), error)).rstrip()
-    if frames:
-        text += "\nTraceback (most recent call last):\n" + "".join(
-            traceback.format_list(frames)
-        ).rstrip("\n")
+    if shown:
+        lines = traceback.format_list(shown)
+        if len(sys.base_prefix) > 1:
+            lines = [line.replace(sys.base_prefix, "<python>") for line in lines]
+        if skipped:
+            lines.insert(1, "  ...\n")
+        text += "\nTraceback (most recent call last):\n" + "".join(lines).rstrip("\n")
     return text
 
 

@@ -354,6 +354,20 @@ def load():
     );
   });
 
+  it("keeps the script's own frame under deep library frames, without the install path", async () => {
+    const result = await run(`
+import urllib.request
+def fetch():
+    return urllib.request.urlopen("http://127.0.0.1:1/", timeout=5)
+`);
+    expect(result.failureKind).toBe('exception');
+    const files = result.error!.split('\n').filter((line) => line.startsWith('  File '));
+    expect(files[0]).toBe('  File "tap.py", line 4, in fetch');
+    expect(files.length).toBe(5);
+    for (const file of files.slice(1)) expect(file).toMatch(/^ {2}File "<python>\//);
+    expect(result.error).toContain('\n  ...\n');
+  });
+
   it('reports an exception raised while the module loads', async () => {
     const result = await run('import no_such_module_for_tapline\n');
     expect(result.failureKind).toBe('exception');
