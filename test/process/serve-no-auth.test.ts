@@ -1,9 +1,9 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { freePort } from '../support/server-process.js';
+import { freePort, healthy, type ServeChild, spawnServe } from '../support/server-process.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = ['--import', import.meta.resolve('tsx'), path.join(root, 'src/cli/main.ts')];
@@ -20,42 +20,11 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, TAPLINE_LOG_LEVEL: 'info', ...extra };
 }
 
-interface Served {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | string | null>;
+function serve(args: string[], env: Record<string, string> = {}): ServeChild {
+  return spawnServe(args, { cwd: scratch, env: cleanEnv(env) });
 }
 
-function serve(args: string[], env: Record<string, string> = {}): Served {
-  const child = spawn(process.execPath, [...cli, 'serve', ...args], {
-    cwd: scratch,
-    env: cleanEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  return { child, output: () => output, exited };
-}
-
-/** Waits for /healthz on the loopback address, or for the process to end first. */
-async function healthy(served: Served, port: number): Promise<boolean> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && served.child.exitCode === null) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
-}
-
-async function stop(served: Served) {
+async function stop(served: ServeChild) {
   served.child.kill('SIGTERM');
   return served.exited;
 }

@@ -15,56 +15,73 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export interface ServerProcess {
-  url: string;
+export interface ServeChild {
   child: ChildProcess;
   output(): string;
   /** Resolves with the exit code (or signal) once the process has ended. */
   exited: Promise<number | string | null>;
 }
 
+export interface ServerProcess extends ServeChild {
+  url: string;
+}
+
 /**
- * `tapline serve` as a real child process: from the TypeScript source through tsx, or, with
- * `built`, from dist/ as users run it (benchmarks measure that one; run `npm run build` first).
+ * `tapline serve <args>` as a real child process, its output collected: from the TypeScript
+ * source through tsx, or, with `built`, from dist/ as users run it (run `npm run build` first).
  */
-export async function startServerProcess(
-  dataDir: string,
-  port: number,
-  env: Record<string, string> = {},
-  options: { built?: boolean } = {},
-): Promise<ServerProcess> {
+export function spawnServe(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; built?: boolean },
+): ServeChild {
   const entry = options.built
     ? [path.join(root, 'dist/cli/main.js')]
     : ['--import', import.meta.resolve('tsx'), path.join(root, 'src/cli/main.ts')];
-  const child = spawn(
-    process.execPath,
-    [...entry, 'serve', '--port', String(port), '--data-dir', dataDir],
-    {
-      cwd: dataDir,
-      env: { ...process.env, TAPLINE_LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...entry, 'serve', ...args], {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | string | null>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal)),
   );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
+  return { child, output: () => output, exited };
+}
+
+/** Polls /healthz on the loopback address until it answers; false if the process ends first. */
+export async function healthy(served: ServeChild, port: number, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && served.child.exitCode === null) {
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return true;
     } catch {
       // not listening yet
     }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`server did not start:\n${output}`);
-    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { url, child, output: () => output, exited };
+  return false;
+}
+
+/** A server on `port` for `dataDir`, started and answering (see spawnServe). */
+export async function startServerProcess(
+  dataDir: string,
+  port: number,
+  env: Record<string, string> = {},
+  options: { built?: boolean } = {},
+): Promise<ServerProcess> {
+  const served = spawnServe(['--port', String(port), '--data-dir', dataDir], {
+    cwd: dataDir,
+    env: { ...process.env, TAPLINE_LOG_LEVEL: 'info', ...env },
+    ...options,
+  });
+  if (!(await healthy(served, port))) {
+    served.child.kill('SIGKILL');
+    throw new Error(`server did not start:\n${served.output()}`);
+  }
+  return { ...served, url: `http://127.0.0.1:${port}` };
 }
 
 export async function api(url: string, method: string, route: string, body?: unknown) {
