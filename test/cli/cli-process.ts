@@ -1,8 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 /** The built CLI, as `npm i -g` would install it: `npm run build` comes before `npm test`. */
@@ -155,4 +156,46 @@ export function closedPort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+export interface CliSession {
+  /** The server, once the session's beforeAll has run. */
+  readonly server: CliServer;
+  /** The session's scratch folder, once its beforeAll has run. */
+  readonly files: string;
+  /** The CLI, pointed at the session's server. */
+  tapline(...args: string[]): ReturnType<typeof runCli>;
+  /** Writes `text` to `name` in the scratch folder and returns its path. */
+  file(name: string, text: string): string;
+}
+
+/**
+ * A server and a scratch folder shared by one test file's tests: started in a beforeAll, both
+ * removed in an afterAll. Call it at the top of the file, before the file's own hooks.
+ */
+export function cliSession(folderPrefix: string): CliSession {
+  let server: CliServer | undefined;
+  let files: string | undefined;
+  beforeAll(async () => {
+    server = await startCliServer();
+    files = mkdtempSync(path.join(tmpdir(), folderPrefix));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (files !== undefined) rmSync(files, { recursive: true, force: true });
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get files() {
+      return files!;
+    },
+    tapline: (...args) => runCli(args, { TAPLINE_URL: server!.url }),
+    file(name, text) {
+      const full = path.join(files!, name);
+      writeFileSync(full, text);
+      return full;
+    },
+  };
 }

@@ -1,18 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliServer, closedPort, runCli, runCliUnread, startCliServer } from './cli-process.js';
+import {
+  type CliServer,
+  cliSession,
+  closedPort,
+  runCli,
+  runCliUnread,
+  startCliServer,
+} from './cli-process.js';
 
-let server: CliServer;
-let files: string;
-let tapline: (...args: string[]) => ReturnType<typeof runCli>;
-
-function file(name: string, text: string): string {
-  const full = path.join(files, name);
-  writeFileSync(full, text);
-  return full;
-}
+const session = cliSession('tapline-cli-files-');
+const { tapline, file } = session;
 
 const numbersScript = `def fetch():
     print("fetching three numbers")
@@ -38,10 +36,6 @@ const wideScript = `def fetch():
 `;
 
 beforeAll(async () => {
-  server = await startCliServer();
-  files = mkdtempSync(path.join(tmpdir(), 'tapline-cli-files-'));
-  tapline = (...args) => runCli(args, { TAPLINE_URL: server.url });
-
   const pipeline = file(
     'numbers.yaml',
     `name: numbers
@@ -76,11 +70,6 @@ destinations:
   ).toBe(0);
 });
 
-afterAll(async () => {
-  await server?.stop();
-  rmSync(files, { recursive: true, force: true });
-});
-
 describe('human output', () => {
   it('lists taps as a table', async () => {
     const result = await tapline('tap', 'list');
@@ -113,7 +102,7 @@ describe('human output', () => {
   it('fits a wide table into the terminal width', async () => {
     await tapline('tap', 'add', 'wide', '--script', file('wide.py', wideScript));
     const result = await runCli(['tap', 'test', 'wide'], {
-      TAPLINE_URL: server.url,
+      TAPLINE_URL: session.server.url,
       COLUMNS: '60',
     });
     expect(result.code).toBe(0);
@@ -345,7 +334,7 @@ describe('exit codes and messages', () => {
   });
 
   it('exits 1 on a refused save, naming the flag that replaces', async () => {
-    const file = path.join(files, 'numbers.yaml');
+    const file = path.join(session.files, 'numbers.yaml');
     expect(await tapline('pipeline', 'add', file)).toEqual({
       code: 1,
       stdout: '',
@@ -355,7 +344,7 @@ describe('exit codes and messages', () => {
     });
     expect((await tapline('pipeline', 'add', file, '--replace')).code).toBe(0);
 
-    const script = path.join(files, 'numbers.py');
+    const script = path.join(session.files, 'numbers.py');
     expect(await tapline('tap', 'add', 'numbers', '--script', script)).toEqual({
       code: 1,
       stdout: '',
@@ -373,7 +362,7 @@ describe('exit codes and messages', () => {
 
 describe('output into a closed pipe, as `| head` leaves it', () => {
   it('drops the rest quietly and keeps the exit code', async () => {
-    const env = { TAPLINE_URL: server.url };
+    const env = { TAPLINE_URL: session.server.url };
     expect(await runCliUnread(['tap', 'show', 'numbers'], env)).toEqual({ code: 0, stderr: '' });
     expect(await runCliUnread(['tap', 'runs', 'numbers'], env)).toEqual({ code: 0, stderr: '' });
     expect(await runCliUnread(['tap', 'test', 'numbers', '--limit', '0'], env)).toEqual({

@@ -1,20 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type CliServer, runCli, runCliOnTerminal, startCliServer } from './cli-process.js';
+import { beforeAll, expect, it } from 'vitest';
+import { cliSession, runCliOnTerminal } from './cli-process.js';
 
 // What the CLI says about a load: its tokens, what landed, and what was rejected or failed.
 
-let server: CliServer;
-let files: string;
-let tapline: (...args: string[]) => ReturnType<typeof runCli>;
-
-function file(name: string, text: string): string {
-  const full = path.join(files, name);
-  writeFileSync(full, text);
-  return full;
-}
+const session = cliSession('tapline-cli-loads-');
+const { tapline, file } = session;
 
 async function addPipeline(name: string, yaml: string): Promise<void> {
   expect((await tapline('pipeline', 'add', file(`${name}.yaml`, yaml))).code).toBe(0);
@@ -34,10 +24,6 @@ async function addTap(name: string, script: string, pipeline: string): Promise<v
 }
 
 beforeAll(async () => {
-  server = await startCliServer();
-  files = mkdtempSync(path.join(tmpdir(), 'tapline-cli-loads-'));
-  tapline = (...args) => runCli(args, { TAPLINE_URL: server.url });
-
   await addPipeline('single', 'name: single\ndestinations:\n  - type: sqlite\n    table: single\n');
   await addTap('single', 'def fetch():\n    return [{"id": 1}]\n', 'single');
 
@@ -67,11 +53,6 @@ destinations:
 `,
   );
   await addTap('strict', 'def fetch():\n    return [{"id": 1, "big": 5}, {"id": 2}]\n', 'strict');
-});
-
-afterAll(async () => {
-  await server?.stop();
-  rmSync(files, { recursive: true, force: true });
 });
 
 it('counts one record and one job in the singular', async () => {
@@ -139,7 +120,7 @@ it('exits 1 when the load fails, with the error and its explanation under the to
 });
 
 it('on a terminal, colours its words and draws the load live; NO_COLOR turns colours off', async () => {
-  const env = { TAPLINE_URL: server.url };
+  const env = { TAPLINE_URL: session.server.url };
   const escape = '\u001b[';
 
   const run = await runCliOnTerminal(['tap', 'run', 'single', '--wait'], env);

@@ -1,20 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliServer, runCli, startCliServer } from './cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { cliSession } from './cli-process.js';
 
 // Saving, showing, changing and deleting taps and pipelines through the CLI.
 
-let server: CliServer;
-let files: string;
-let tapline: (...args: string[]) => ReturnType<typeof runCli>;
-
-function file(name: string, text: string): string {
-  const full = path.join(files, name);
-  writeFileSync(full, text);
-  return full;
-}
+const session = cliSession('tapline-cli-registry-');
+const { tapline, file } = session;
 
 const firstScript = `# orders, first version
 def fetch():
@@ -25,17 +15,6 @@ const secondScript = `# orders, second version
 def fetch():
     return [{"id": 1}, {"id": 2}]
 `;
-
-beforeAll(async () => {
-  server = await startCliServer();
-  files = mkdtempSync(path.join(tmpdir(), 'tapline-cli-registry-'));
-  tapline = (...args) => runCli(args, { TAPLINE_URL: server.url });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  rmSync(files, { recursive: true, force: true });
-});
 
 describe('pipelines', () => {
   it('saves a pipeline from a JSON file and shows its definition as JSON', async () => {
