@@ -129,8 +129,13 @@ export async function createContext(
     queue,
     slots,
     async close(graceMs = 10_000) {
+      // Runs first, since a run that ends within the grace period hands its job to the queue;
+      // then the queue with the grace left, so that job is loaded now, not at the next start.
+      const deadline = Date.now() + graceMs;
       scheduler.stop();
-      await queue.stop(graceMs);
+      runs.stopAfter(graceMs);
+      await runs.settled();
+      await queue.stop(Math.max(0, deadline - Date.now()));
       await store.close();
       unlock();
     },

@@ -58,9 +58,9 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs }, 'stopping');
-    // Scripts and loads share one grace period from the signal. The queue stops only once every
-    // run has answered, so the load of a run that ends during the grace period is done now, not
-    // at the next start; the store closes last.
+    // Scripts and loads share one grace period from the signal: runs are told now, and the
+    // context, closed once the requests still running have answered, stops the queue with
+    // what is left of it (context.ts). The store closes last.
     const deadline = Date.now() + graceMs;
     context.scheduler.stop();
     context.runs.stopAfter(graceMs);
@@ -69,9 +69,7 @@ export async function serve(options: ServeOptions = {}): Promise<FastifyInstance
     const closer = setInterval(() => app.server.closeIdleConnections(), 100);
     await app.close();
     clearInterval(closer);
-    await context.runs.settled();
-    await context.queue.stop(Math.max(0, deadline - Date.now()));
-    await context.close(0);
+    await context.close(Math.max(0, deadline - Date.now()));
     logger.info('stopped');
     process.exit(0);
   };
