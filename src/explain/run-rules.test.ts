@@ -67,7 +67,8 @@ const cases: Case[] = [
     name: 'HTTP 401 through requests, with a secret',
     script: () =>
       withRequests +
-      'def fetch():\n    r = requests.get(BASE + "/status/401", headers={"Authorization": os.environ["SHOP_TOKEN"]})\n' +
+      'def fetch():\n    r = requests.get(BASE + "/status/401", ' +
+      'headers={"Authorization": os.environ["SHOP_TOKEN"]})\n' +
       '    r.raise_for_status()\n    return r.json()["items"]\n',
     params: () => ({ base_url: source.url }),
     secret: 'shop_api',
@@ -135,7 +136,8 @@ const cases: Case[] = [
   {
     name: 'a host that does not resolve',
     script: () =>
-      'import urllib.request\n\ndef fetch():\n    return urllib.request.urlopen("http://shop-api.invalid/v1/orders").read()\n',
+      'import urllib.request\n\ndef fetch():\n' +
+      '    return urllib.request.urlopen("http://shop-api.invalid/v1/orders").read()\n',
     cause: 'dns',
     names: () => ['shop-api.invalid', 'DNS'],
   },
@@ -524,7 +526,8 @@ describe('runs that succeeded', () => {
   it('gives no explanation for a clean run with records', async () => {
     const facts = await runTap(
       head +
-        'def fetch():\n    print("fetching items")\n    return json.load(urllib.request.urlopen(BASE + "/items"))["items"]\n',
+        'def fetch():\n    print("fetching items")\n' +
+        '    return json.load(urllib.request.urlopen(BASE + "/items"))["items"]\n',
       { params: { base_url: source.url } },
     );
     expect(facts.recordCount).toBe(2);
